@@ -1,0 +1,62 @@
+"""Friendly error pages; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Please go back and try again."),
+    403: ("Access refused", "You do not have permission to see this page or do this action."),
+    404: ("Page not found", "This page does not exist, or you do not have access to it."),
+    405: ("Method not allowed", "This page cannot be used this way."),
+    413: ("File too large", "What you sent is larger than the platform accepts."),
+    429: ("Too many attempts", "Too many attempts in a short time. Please wait and try again."),
+    500: ("Something went wrong", "An unexpected error occurred. Nothing was saved; please try again."),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    body = render_template(
+        "errors/error.html", code=code, title=_(title), message=detail or _(message)
+    )
+    return body, code
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        db.session.rollback()
+        return render_error(
+            400, _("Your form has expired or was sent from elsewhere. Please reload and retry.")
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        db.session.rollback()
+        code = error.code or 500
+        if code not in MESSAGES:
+            return error
+        # Only messages written for users (Refused) are shown; werkzeug's own stay generic.
+        detail = getattr(error, "user_message", None)
+        response = render_error(code, detail)
+        if code == 429:
+            body, status = response
+            retry = getattr(error, "retry_after", None) or 60
+            return body, status, {"Retry-After": str(int(retry))}
+        if code == 405:
+            body, status = response
+            return body, status, {"Allow": ", ".join(error.valid_methods or [])}
+        return response
+
+    @app.errorhandler(500)
+    def _unexpected(error):
+        # Reached for unhandled exceptions when they do not propagate (always, outside tests).
+        db.session.rollback()
+        app.logger.error("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

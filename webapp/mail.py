@@ -1,0 +1,128 @@
+"""The one place that sends mail.
+
+`queue_mail` writes an outbox row in the caller's transaction; `deliver_outbox` (the worker)
+sends what is due over SMTP, retrying with backoff, and marks each message sent exactly once.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_mailman import EmailMultiAlternatives
+from sqlalchemy import or_, select, update
+
+from webapp.extensions import db
+from webapp.models import OutboxMessage, utcnow
+
+SUBJECT_PREFIX = "[Inserm] "
+
+
+def queue_mail(to: str | list[str], template: str, *, locale: str = "fr", **context) -> list[OutboxMessage]:
+    """Render templates/emails/<template>.{subject,txt} in the recipient's language; queue one row per recipient."""
+    recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
+    messages = []
+    with force_locale(locale if locale in current_app.config["LANGUAGES"] else "fr"):
+        subject = render_template(f"emails/{template}.subject.txt", **context).strip()
+        body = render_template(f"emails/{template}.txt", **context)
+    status = "queued" if current_app.config.get("MAIL_SERVER") else "held"
+    for recipient in recipients:
+        if not recipient:
+            continue
+        msg = OutboxMessage(
+            recipient=recipient,
+            subject=(SUBJECT_PREFIX + subject)[:300],
+            body_text=body,
+            template=template,
+            status=status,
+            next_attempt_at=utcnow(),
+        )
+        db.session.add(msg)
+        messages.append(msg)
+    return messages
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
+    """Send due messages. Each is claimed first (a short lease), so two workers never send one twice."""
+    now = now or utcnow()
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not current_app.config.get("MAIL_SERVER"):
+        return counts
+    # Messages held while no server was configured become due now that one is.
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "held").values(status="queued"))
+    db.session.commit()
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    due_ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "queued",
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    connection = None
+    try:
+        for message_id in due_ids:
+            claimed = db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == "queued",
+                    or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+                )
+                .values(locked_until=now + timedelta(minutes=5))
+            ).rowcount
+            db.session.commit()
+            if not claimed:
+                continue
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                if connection is None:
+                    connection = current_app.extensions["mailman"].get_connection(fail_silently=False)
+                    connection.open()
+                email = EmailMultiAlternatives(
+                    subject=message.subject,
+                    body=message.body_text,
+                    from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+                    to=[message.recipient],
+                    connection=connection,
+                )
+                if message.body_html:
+                    email.attach_alternative(message.body_html, "text/html")
+                email.send()
+            except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+                connection = None
+                message.attempts += 1
+                message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                message.locked_until = None
+                if message.attempts >= max_attempts:
+                    message.status = "failed"
+                    counts["failed"] += 1
+                else:
+                    message.next_attempt_at = now + _backoff(message.attempts)
+                    counts["retry"] += 1
+                db.session.commit()
+                continue
+            message.attempts += 1
+            message.status = "sent"
+            message.sent_at = utcnow()
+            message.locked_until = None
+            db.session.commit()
+            counts["sent"] += 1
+    finally:
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too
+                pass
+    return counts

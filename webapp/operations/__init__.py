@@ -1,0 +1,1 @@
+"""Use cases: load, check, apply the rules, record, flush. They never commit: views do, once."""

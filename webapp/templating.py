@@ -1,0 +1,49 @@
+"""Jinja filters and globals: dates in Paris time and money per language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask import request
+from flask_babel import format_currency, format_datetime, get_locale
+
+from forms.admin import ROLE_LABELS
+from webapp import access
+from webapp.dashboard import dashboard_cards
+from workflows.roles import Role
+
+
+def paris_datetime(value: datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format)  # Flask-Babel converts to the selected zone (Paris)
+
+
+def money(value: int | Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format_currency(value, "EUR", format="#,##0\xa0¤" if str(get_locale()) == "fr" else "¤#,##0")
+
+
+def role_label(role) -> str:
+    value = getattr(role, "value", role)
+    return str(ROLE_LABELS.get(value, value))
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["paris"] = paris_datetime
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.globals.update(access.PREDICATES)
+    app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["dashboard_cards"] = dashboard_cards
+
+    @app.context_processor
+    def _context():
+        return {
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "languages": app.config["LANGUAGES"],
+            "app_name": app.config["APP_NAME"],
+            "current_path": request.full_path.rstrip("?") if request else "/",
+        }
