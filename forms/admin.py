@@ -8,6 +8,7 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms import choices
 from workflows.roles import ACCOUNT_ROLES
 
 ROLE_LABELS = {
@@ -20,7 +21,7 @@ ROLE_LABELS = {
 
 
 def role_choices():
-    return [(r.value, ROLE_LABELS[r.value]) for r in ACCOUNT_ROLES]
+    return choices((r.value, ROLE_LABELS[r.value]) for r in ACCOUNT_ROLES)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -33,16 +34,16 @@ class UserSearchForm(FlaskForm):
         csrf = False  # a GET search form changes nothing
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[("", _l("All roles"))], validators=[Optional()])
+    role = SelectField(_l("Role"), validators=[Optional()])
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All")), ("active", _l("Active")), ("disabled", _l("Disabled"))],
+        choices=choices([("", _l("All")), ("active", _l("Active")), ("disabled", _l("Disabled"))]),
         validators=[Optional()],
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [("", _l("All roles")), *role_choices()]
+        self.role.choices = choices([("", _l("All roles"))]) + role_choices()
 
 
 class CreateUserForm(FlaskForm):
@@ -50,10 +51,16 @@ class CreateUserForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address.")),
+        ],
     )
-    locale = SelectField(_l("Language"), choices=[("fr", "Français"), ("en", "English")])
-    roles = MultiCheckboxField(_l("Roles"), validators=[DataRequired(message=_l("Choose at least one role."))])
+    locale = SelectField(_l("Language"), choices=choices([("fr", "Français"), ("en", "English")]))
+    roles = MultiCheckboxField(
+        _l("Roles"), validators=[DataRequired(message=_l("Choose at least one role."))]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

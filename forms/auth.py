@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from forms import choices
 from forms.passwords import password_problem
 
 MAX_PASSWORD = 1024
@@ -30,10 +31,16 @@ class RegistrationForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address.")),
+        ],
     )
     position = StringField(_l("Position"), validators=[Length(max=200)])
-    locale = SelectField(_l("Preferred language"), choices=[("fr", "Français"), ("en", "English")])
+    locale = SelectField(
+        _l("Preferred language"), choices=choices([("fr", "Français"), ("en", "English")])
+    )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD), StrongPassword()]
     )
@@ -58,7 +65,9 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(ResetPasswordForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)]
+    )
 
 
 class ResendConfirmationForm(FlaskForm):

@@ -23,7 +23,8 @@ def paris_datetime(value: datetime | None, format: str = "medium") -> str:
 def money(value: int | Decimal | None) -> str:
     if value is None:
         return ""
-    return format_currency(value, "EUR", format="#,##0\xa0¤" if str(get_locale()) == "fr" else "¤#,##0")
+    pattern = "#,##0\xa0¤" if str(get_locale()) == "fr" else "¤#,##0"
+    return format_currency(value, "EUR", format=pattern, currency_digits=False)
 
 
 def role_label(role) -> str:

@@ -15,12 +15,20 @@ class NonexistentLocalTime(RuleError, ValueError):
     """A Paris wall-clock time that never happens (the spring-forward gap)."""
 
 
-def _article(noun: str) -> str:
-    return "an" if noun[:1].lower() in "aeiou" else "a"
+def _with_article(noun: str) -> str:
+    # Callers may pass "proposal" or already "a proposal"; never print "an a proposal".
+    for article in ("a ", "an "):
+        if noun.lower().startswith(article):
+            noun = noun[len(article) :]
+            break
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 class TransitionRefused(RuleError):
-    """A state-machine move was refused; `reason` is safe to show to the person who tried."""
+    """A state-machine move was refused; `reason` is safe to show to the person who tried.
+
+    ``subject`` names the thing moved, with or without its article ("proposal", "a proposal").
+    """
 
     def __init__(
         self,
@@ -36,6 +44,5 @@ class TransitionRefused(RuleError):
         self.reason = reason
         self.subject = subject
         super().__init__(
-            f"Cannot '{action}' {_article(subject)} {subject} in state '{state}' "
-            f"as {role}: {reason}"
+            f"Cannot '{action}' {_with_article(subject)} in state '{state}' as {role}: {reason}"
         )

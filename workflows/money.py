@@ -163,7 +163,7 @@ def check_budget(lines: Iterable[BudgetLine], rules: BudgetRules) -> list[str]:
                 f"(1 to {rules.duration_years})."
             )
         is_salary = line.category == BudgetCategory.SALARIES
-        if is_salary and line.amount_eur and not rules.salaries_allowed:
+        if is_salary and line.amount_eur > 0 and not rules.salaries_allowed:
             problems.append(
                 f"Salaries are not an eligible expense (year {line.year}: "
                 f"{format_eur(line.amount_eur)})."

@@ -76,7 +76,7 @@ def refusal(
     """Why this move would be refused, or ``None`` if it is allowed."""
     found = table.get((action, state))  # type: ignore[call-overload]
     if found is None:
-        return f"'{action}' is not possible from '{state}'"
+        return "that step does not exist from this state"
     if role not in found.roles:
         return f"only {_or_list(sorted(found.roles))} may do this"
     return found.guard(facts)
