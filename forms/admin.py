@@ -57,7 +57,9 @@ class CreateUserForm(FlaskForm):
             Email(message=_l("Enter a valid e-mail address.")),
         ],
     )
-    locale = SelectField(_l("Language"), choices=choices([("fr", "Français"), ("en", "English")]))
+    locale = SelectField(
+        _l("Language"), choices=choices([("fr", "Français"), ("en", "English")]), default="fr"
+    )
     roles = MultiCheckboxField(
         _l("Roles"), validators=[DataRequired(message=_l("Choose at least one role."))]
     )

@@ -39,7 +39,9 @@ class RegistrationForm(FlaskForm):
     )
     position = StringField(_l("Position"), validators=[Length(max=200)])
     locale = SelectField(
-        _l("Preferred language"), choices=choices([("fr", "Français"), ("en", "English")])
+        _l("Preferred language"),
+        choices=choices([("fr", "Français"), ("en", "English")]),
+        default="fr",
     )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD), StrongPassword()]

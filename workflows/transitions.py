@@ -34,7 +34,8 @@ def all_of(*guards: Guard) -> Guard:
 
     def combined(facts: object) -> str | None:
         for guard in guards:
-            if reason := guard(facts):
+            reason = guard(facts)
+            if reason is not None:
                 return reason
         return None
 
@@ -74,7 +75,7 @@ def refusal(
     facts: object,
 ) -> str | None:
     """Why this move would be refused, or ``None`` if it is allowed."""
-    found = table.get((action, state))  # type: ignore[call-overload]
+    found = table.get((action, state))  # type: ignore[arg-type]  # StrEnum keys match str
     if found is None:
         return "that step does not exist from this state"
     if role not in found.roles:
@@ -95,7 +96,8 @@ def apply(
 
     ``subject`` only names the thing in the error message ("a proposal", "a structure").
     """
-    if reason := refusal(table, state, action, role, facts):
+    reason = refusal(table, state, action, role, facts)
+    if reason is not None:
         raise TransitionRefused(action, state, role, reason, subject=subject)
     return table[(action, state)].to  # type: ignore[index]
 
@@ -110,5 +112,5 @@ def available(
     return [
         action
         for (action, from_state), found in table.items()
-        if from_state == state and role in found.roles and not found.guard(facts)
+        if from_state == state and role in found.roles and found.guard(facts) is None
     ]
