@@ -228,13 +228,18 @@ def free_port() -> int:
 
 
 class SMTPSink:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives.
+
+    stop() then start() brings it back on the same port, for "server down" drills.
+    """
 
     def __init__(self):
-        from aiosmtpd.controller import Controller
-
         self.messages: list = []
         self._lock = threading.Lock()
+        self.port = free_port()
+        self.controller = None
+
+    def _handler(self):
         sink = self
 
         class Handler:
@@ -243,15 +248,19 @@ class SMTPSink:
                     sink.messages.append(envelope)
                 return "250 OK"
 
-        self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        return Handler()
 
     def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self._handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 
     def stop(self):
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
 
 @pytest.fixture

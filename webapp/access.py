@@ -47,6 +47,41 @@ def can_view_outbox(user) -> bool:
     return can_administer(user)
 
 
+# --- calls and the cooperation-agreement registry ---
+
+
+def can_edit_calls(user) -> bool:
+    """Write, publish and maintain calls: programme managers and administrators."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
+def can_manage_agreements(user) -> bool:
+    """Keep the cooperation-agreement registry (and its themes)."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
+def can_view_call(user, call) -> bool:
+    """Published calls are public; drafts are seen by those who edit calls."""
+    return call.is_published or can_edit_calls(user)
+
+
+def can_publish_call(user, call) -> bool:
+    return can_edit_calls(user) and not call.is_published
+
+
+def can_unpublish_call(user, call) -> bool:
+    return can_edit_calls(user) and call.is_published and not call.has_submissions
+
+
+def can_extend_deadline(user, call) -> bool:
+    return can_edit_calls(user) and call.is_published and not call.is_rolling
+
+
+def can_edit_grid(user, call) -> bool:
+    """The grid is frozen once the first proposal is submitted."""
+    return can_edit_calls(user) and not call.has_submissions
+
+
 def roles_required(predicate: Callable[[object], bool]):
     """Decorator: log in first, then the predicate must hold (403 otherwise)."""
 
@@ -67,6 +102,13 @@ def roles_required(predicate: Callable[[object], bool]):
 
 PREDICATES = {
     "can_administer": can_administer,
+    "can_edit_calls": can_edit_calls,
+    "can_edit_grid": can_edit_grid,
+    "can_extend_deadline": can_extend_deadline,
+    "can_manage_agreements": can_manage_agreements,
+    "can_publish_call": can_publish_call,
+    "can_unpublish_call": can_unpublish_call,
+    "can_view_call": can_view_call,
     "can_manage_programme": can_manage_programme,
     "can_view_outbox": can_view_outbox,
     "has_role": has_role,

@@ -49,6 +49,22 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _smtp_connection():
+    """A real SMTP connection from the current settings (also in tests: the sink is real)."""
+    cfg = current_app.config
+    return current_app.extensions["mailman"].get_connection(
+        backend="flask_mailman.backends.smtp.EmailBackend",
+        fail_silently=False,
+        host=cfg["MAIL_SERVER"],
+        port=cfg["MAIL_PORT"],
+        username=cfg.get("MAIL_USERNAME"),
+        password=cfg.get("MAIL_PASSWORD"),
+        use_tls=cfg.get("MAIL_USE_TLS", False),
+        use_ssl=cfg.get("MAIL_USE_SSL", False),
+        timeout=cfg.get("MAIL_TIMEOUT", 10),
+    )
+
+
 def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
     """Send due messages. Each is claimed first (a short lease), so two workers never send one twice."""
     now = now or utcnow()
@@ -88,7 +104,7 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, i
             message = db.session.get(OutboxMessage, message_id)
             try:
                 if connection is None:
-                    connection = current_app.extensions["mailman"].get_connection(fail_silently=False)
+                    connection = _smtp_connection()
                     connection.open()
                 email = EmailMultiAlternatives(
                     subject=message.subject,

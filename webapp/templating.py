@@ -9,7 +9,7 @@ from flask import request
 from flask_babel import format_currency, format_datetime, get_locale
 
 from forms.admin import ROLE_LABELS
-from webapp import access
+from webapp import access, markdown
 from webapp.dashboard import dashboard_cards
 from workflows.roles import Role
 
@@ -35,6 +35,7 @@ def role_label(role) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["paris"] = paris_datetime
     app.jinja_env.filters["money"] = money
+    markdown.init_app(app)
     app.jinja_env.globals.update(access.PREDICATES)
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["role_label"] = role_label
