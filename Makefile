@@ -56,7 +56,7 @@ test-system-deps:
 	$(call ensure_debs,$(TEST_DEBS))
 
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile -q -d webapp/translations
+	$(BIN)/pybabel compile -d webapp/translations
 
 migrate: install translations
 	$(BIN)/flask db upgrade

@@ -166,6 +166,4 @@ def config_from_env() -> type[BaseConfig]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(
-            f"APP_CONFIG={name!r} is not one of {', '.join(CONFIGS)}."
-        ) from None
+        raise RuntimeError(f"APP_CONFIG={name!r} is not one of {', '.join(CONFIGS)}.") from None

@@ -87,7 +87,11 @@ def _truncate_postgres(engine) -> None:
             if row[0] not in REFERENCE_TABLES
         ]
         if tables:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
 
 
 @pytest.fixture
@@ -119,9 +123,12 @@ class IsolatedClient(FlaskClient):
         self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def open(self, *args, **kwargs):
+        from flask import has_app_context
+
         from webapp.extensions import db
 
-        db.session.commit()
+        if has_app_context():
+            db.session.commit()
         ctx = self.application.app_context()
         ctx.push()
         try:
@@ -174,14 +181,20 @@ def make_user(app):
 
     counter = {"n": 0}
 
-    def make(roles=("applicant",), email=None, password="correct horse battery", confirmed=True, **fields):
+    def make(
+        roles=("applicant",), email=None, password="correct horse battery", confirmed=True, **fields
+    ):
         counter["n"] += 1
         email = email or f"user{counter['n']}@example.org"
         fields.setdefault("first_name", "User")
         fields.setdefault("locale", "en")
         fields.setdefault("last_name", str(counter["n"]))
         user = accounts.create_user(
-            email, password=password, roles=tuple(Role(r) for r in roles), confirmed=confirmed, **fields
+            email,
+            password=password,
+            roles=tuple(Role(r) for r in roles),
+            confirmed=confirmed,
+            **fields,
         )
         db.session.commit()
         return user

@@ -23,7 +23,9 @@ def create_app(config_class=None, **overrides) -> Flask:
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations")
+    )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config.get("STORAGE_DIR"):
         Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)

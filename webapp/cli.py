@@ -40,8 +40,14 @@ def seed_demo_data() -> list[tuple[str, str]]:
         user = accounts.find_user(email)
         if user is None:
             accounts.create_user(
-                email, first_name=first, last_name=last, password=DEMO_PASSWORD, roles=roles,
-                locale=locale, confirmed=True, position="Directeur de recherche" if locale == "fr" else "Professor",
+                email,
+                first_name=first,
+                last_name=last,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                locale=locale,
+                confirmed=True,
+                position="Directeur de recherche" if locale == "fr" else "Professor",
                 is_permanent=True,
             )
         created.append((email, ", ".join(r.value for r in roles)))
@@ -59,7 +65,7 @@ def init_app(app) -> None:
         """Create the demo accounts, reference data and demo calls (safe to run twice)."""
         accounts_list = seed_demo_data()
         db.session.commit()
-        click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, roles in accounts_list:
             click.echo(f"  {email:32} {roles}")
 
@@ -69,12 +75,20 @@ def init_app(app) -> None:
         """Load countries and instrument settings."""
         counts = seed_reference()
         db.session.commit()
-        click.echo(f"Added {counts['countries']} countries and {counts['instruments']} instruments.")
+        click.echo(
+            f"Added {counts['countries']} countries and {counts['instruments']} instruments."
+        )
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)
-    @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in ACCOUNT_ROLES]),
-                  required=True, help="May be given several times.")
+    @click.option(
+        "--role",
+        "roles",
+        multiple=True,
+        type=click.Choice([r.value for r in ACCOUNT_ROLES]),
+        required=True,
+        help="May be given several times.",
+    )
     @click.option("--first-name", default="")
     @click.option("--last-name", default="")
     @click.option("--locale", type=click.Choice(["fr", "en"]), default="fr")
@@ -90,13 +104,20 @@ def init_app(app) -> None:
             raise click.ClickException(problem)
         try:
             user = accounts.create_user(
-                email, first_name=first_name, last_name=last_name, password=password,
-                roles=tuple(Role(r) for r in roles), locale=locale, confirmed=True,
+                email,
+                first_name=first_name,
+                last_name=last_name,
+                password=password,
+                roles=tuple(Role(r) for r in roles),
+                locale=locale,
+                confirmed=True,
             )
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
-        click.echo(f"Created {user.email} with roles: {', '.join(sorted(r.value for r in user.roles))}")
+        click.echo(
+            f"Created {user.email} with roles: {', '.join(sorted(r.value for r in user.roles))}"
+        )
 
     @app.cli.command("outbox-worker")
     @click.option("--once", is_flag=True, help="Deliver what is due, then stop.")
@@ -114,7 +135,9 @@ def init_app(app) -> None:
             counts = deliver_outbox()
             db.session.remove()
             if counts["sent"] or counts["retry"] or counts["failed"]:
-                click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+                click.echo(
+                    f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}"
+                )
             if once:
                 return
             time.sleep(interval)

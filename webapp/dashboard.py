@@ -20,14 +20,26 @@ class Card:
 def _account_card(user) -> list[Card]:
     cards = []
     if user.has_role(Role.ADMIN):
-        cards.append(Card(_("Administration"), _("Accounts, roles, the outbox and the audit trail."), [
-            (_("Users and roles"), url_for("admin.users")),
-            (_("Outbox"), url_for("admin.outbox")),
-            (_("Audit trail"), url_for("admin.audit")),
-        ]))
-    cards.append(Card(_("My account"), _("Your details, password and sessions."), [
-        (_("My account"), url_for("auth.account")),
-    ]))
+        cards.append(
+            Card(
+                _("Administration"),
+                _("Accounts, roles, the outbox and the audit trail."),
+                [
+                    (_("Users and roles"), url_for("admin.users")),
+                    (_("Outbox"), url_for("admin.outbox")),
+                    (_("Audit trail"), url_for("admin.audit")),
+                ],
+            )
+        )
+    cards.append(
+        Card(
+            _("My account"),
+            _("Your details, password and sessions."),
+            [
+                (_("My account"), url_for("auth.account")),
+            ],
+        )
+    )
     return cards
 
 

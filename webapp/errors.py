@@ -4,26 +4,39 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Please go back and try again."),
-    403: ("Access refused", "You do not have permission to see this page or do this action."),
-    404: ("Page not found", "This page does not exist, or you do not have access to it."),
-    405: ("Method not allowed", "This page cannot be used this way."),
-    413: ("File too large", "What you sent is larger than the platform accepts."),
-    429: ("Too many attempts", "Too many attempts in a short time. Please wait and try again."),
-    500: ("Something went wrong", "An unexpected error occurred. Nothing was saved; please try again."),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Please go back and try again."),
+    ),
+    403: (
+        _l("Access refused"),
+        _l("You do not have permission to see this page or do this action."),
+    ),
+    404: (_l("Page not found"), _l("This page does not exist, or you do not have access to it.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used this way.")),
+    413: (_l("File too large"), _l("What you sent is larger than the platform accepts.")),
+    429: (
+        _l("Too many attempts"),
+        _l("Too many attempts in a short time. Please wait and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred. Nothing was saved; please try again."),
+    ),
 }
 
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
     body = render_template(
-        "errors/error.html", code=code, title=_(title), message=detail or _(message)
+        "errors/error.html", code=code, title=str(title), message=detail or str(message)
     )
     return body, code
 

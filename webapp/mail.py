@@ -7,7 +7,6 @@ sends what is due over SMTP, retrying with backoff, and marks each message sent 
 from __future__ import annotations
 
 import smtplib
-import socket
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
@@ -21,8 +20,10 @@ from webapp.models import OutboxMessage, utcnow
 SUBJECT_PREFIX = "[Inserm] "
 
 
-def queue_mail(to: str | list[str], template: str, *, locale: str = "fr", **context) -> list[OutboxMessage]:
-    """Render templates/emails/<template>.{subject,txt} in the recipient's language; queue one row per recipient."""
+def queue_mail(
+    to: str | list[str], template: str, *, locale: str = "fr", **context
+) -> list[OutboxMessage]:
+    """Render emails/<template>.{subject,txt} in the recipient's language; one row per recipient."""
     recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
     messages = []
     with force_locale(locale if locale in current_app.config["LANGUAGES"] else "fr"):
@@ -66,13 +67,15 @@ def _smtp_connection():
 
 
 def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Send due messages. Each is claimed first (a short lease), so two workers never send one twice."""
+    """Send due messages; each is claimed first (a lease), so two workers never send one twice."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if not current_app.config.get("MAIL_SERVER"):
         return counts
     # Messages held while no server was configured become due now that one is.
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == "held").values(status="queued"))
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == "held").values(status="queued")
+    )
     db.session.commit()
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     due_ids = db.session.scalars(
@@ -116,7 +119,7 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, i
                 if message.body_html:
                     email.attach_alternative(message.body_html, "text/html")
                 email.send()
-            except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
                 connection = None
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:500]

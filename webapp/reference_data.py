@@ -20,7 +20,9 @@ EUROPEAN = set(
 
 def load_countries() -> int:
     """Insert missing countries; names come from pycountry's ISO 3166 catalogue and translations."""
-    french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
+    french = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True
+    )
     existing = set(db.session.scalars(select(Country.code)))
     added = 0
     for c in pycountry.countries:

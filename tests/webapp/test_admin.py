@@ -40,26 +40,45 @@ def test_list_search_filter_and_paginate(client, admin, make_user):
 
 
 def test_create_user_sends_an_invitation(client, admin, db, outbox):
-    r = client.post("/admin/users/new", data={
-        "first_name": "Rita", "last_name": "Levi", "email": "rita@inserm.fr", "locale": "en",
-        "roles": ["reviewer", "manager"],
-    }, follow_redirects=True)
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "Rita",
+            "last_name": "Levi",
+            "email": "rita@inserm.fr",
+            "locale": "en",
+            "roles": ["reviewer", "manager"],
+        },
+        follow_redirects=True,
+    )
     assert b"Account created" in r.data
     user = db.session.scalar(db.select(User).where(User.email == "rita@inserm.fr"))
     assert {r.value for r in user.roles} == {"reviewer", "manager"}
     (message,) = outbox("rita@inserm.fr")
     assert "http://calls.test/auth/reset/" in message.body_text
-    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.created",
-                                                          AuditEvent.object_id == user.id))
+    event = db.session.scalar(
+        db.select(AuditEvent).where(
+            AuditEvent.action == "user.created", AuditEvent.object_id == user.id
+        )
+    )
     assert event.actor_id == admin.id and event.after["roles"] == ["manager", "reviewer"]
 
 
 def test_create_user_refuses_bad_input_and_keeps_it(client, admin, make_user):
     make_user(email="dup@inserm.fr")
-    r = client.post("/admin/users/new", data={"first_name": "Typed", "last_name": "Text",
-                                              "email": "dup@inserm.fr", "roles": ["reviewer"]})
+    r = client.post(
+        "/admin/users/new",
+        data={
+            "first_name": "Typed",
+            "last_name": "Text",
+            "email": "dup@inserm.fr",
+            "roles": ["reviewer"],
+        },
+    )
     assert b"already exists" in r.data and b'value="Typed"' in r.data
-    r = client.post("/admin/users/new", data={"first_name": "A", "last_name": "B", "email": "x@y.org"})
+    r = client.post(
+        "/admin/users/new", data={"first_name": "A", "last_name": "B", "email": "x@y.org"}
+    )
     assert b"Choose at least one role" in r.data
 
 
@@ -71,12 +90,21 @@ def test_grant_and_remove_roles_are_audited(client, admin, make_user, db):
     client.post(f"/admin/users/{user.id}/roles/applicant/remove")
     db.session.refresh(user)
     assert {r.value for r in user.roles} == {"reviewer"}
-    actions = [e.action for e in db.session.scalars(
-        db.select(AuditEvent).where(AuditEvent.object_id == user.id, AuditEvent.object_type == "user")
-        .order_by(AuditEvent.id))]
+    actions = [
+        e.action
+        for e in db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.object_id == user.id, AuditEvent.object_type == "user")
+            .order_by(AuditEvent.id)
+        )
+    ]
     assert actions[-2:] == ["user.role_granted", "user.role_removed"]
-    removed = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "user.role_removed")).one()
-    assert removed.before == {"roles": ["applicant", "reviewer"]} and removed.after == {"roles": ["reviewer"]}
+    removed = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "user.role_removed")
+    ).one()
+    assert removed.before == {"roles": ["applicant", "reviewer"]} and removed.after == {
+        "roles": ["reviewer"]
+    }
 
 
 def test_unknown_role_or_user_is_404(client, admin):

@@ -51,8 +51,14 @@ def test_registration_creates_unconfirmed_applicant_and_mails_a_link(client, db,
 def test_registration_link_ignores_a_forged_host_header(client, outbox):
     client.post(
         "/auth/register",
-        data={"first_name": "A", "last_name": "B", "email": "h@inserm.fr", "locale": "en",
-              "password": "a long passphrase 42", "confirm": "a long passphrase 42"},
+        data={
+            "first_name": "A",
+            "last_name": "B",
+            "email": "h@inserm.fr",
+            "locale": "en",
+            "password": "a long passphrase 42",
+            "confirm": "a long passphrase 42",
+        },
         headers={"Host": "evil.example"},
     )
     (message,) = outbox("h@inserm.fr")
@@ -82,19 +88,26 @@ def test_long_passwords_are_accepted_whole(client, db, make_user):
     user.email_confirmed_at = utcnow()
     db.session.commit()
     # No truncation: a password sharing the first 200 characters is refused.
-    r = client.post("/auth/login", data={"email": "long@inserm.fr", "password": "x" * 200 + "other"})
+    r = client.post(
+        "/auth/login", data={"email": "long@inserm.fr", "password": "x" * 200 + "other"}
+    )
     assert b"Wrong e-mail or password" in r.data
     r = client.post("/auth/login", data={"email": "long@inserm.fr", "password": long_password})
     assert r.status_code == 302
 
 
-def test_duplicate_registration_gives_the_same_answer_and_warns_the_owner(client, make_user, outbox, db):
+def test_duplicate_registration_gives_the_same_answer_and_warns_the_owner(
+    client, make_user, outbox, db
+):
     make_user(email="taken@inserm.fr")
     r = register(client, email="taken@inserm.fr")
     assert b"we sent a confirmation link" in r.data
     (message,) = outbox("taken@inserm.fr")
     assert message.template == "account_exists"
-    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "taken@inserm.fr")) == 1
+    assert (
+        db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "taken@inserm.fr"))
+        == 1
+    )
 
 
 def test_confirmation_get_changes_nothing_post_confirms(client, db, outbox):
@@ -117,19 +130,26 @@ def test_bad_confirmation_token(client):
 
 def test_login_requires_confirmation(client, make_user):
     make_user(email="u@inserm.fr", confirmed=False)
-    r = client.post("/auth/login", data={"email": "u@inserm.fr", "password": "correct horse battery"},
-                    follow_redirects=True)
+    r = client.post(
+        "/auth/login",
+        data={"email": "u@inserm.fr", "password": "correct horse battery"},
+        follow_redirects=True,
+    )
     assert b"Please confirm your e-mail address first" in r.data
     assert client.get("/dashboard").status_code == 302
 
 
 def test_login_and_logout(client, make_user, db):
     user = make_user(email="u@inserm.fr")
-    r = client.post("/auth/login", data={"email": "U@Inserm.fr ", "password": "correct horse battery"})
+    r = client.post(
+        "/auth/login", data={"email": "U@Inserm.fr ", "password": "correct horse battery"}
+    )
     assert r.status_code == 302 and r.headers["Location"].endswith("/dashboard")
     assert client.get("/dashboard").status_code == 200
     assert db.session.scalar(
-        db.select(AuditEvent).where(AuditEvent.action == "auth.login", AuditEvent.actor_id == user.id)
+        db.select(AuditEvent).where(
+            AuditEvent.action == "auth.login", AuditEvent.actor_id == user.id
+        )
     )
     client.post("/auth/logout")
     assert client.get("/dashboard").status_code == 302
@@ -137,11 +157,17 @@ def test_login_and_logout(client, make_user, db):
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, make_user, db):
     make_user(email="u@inserm.fr")
-    wrong = client.post("/auth/login", data={"email": "u@inserm.fr", "password": "not the password"})
-    unknown = client.post("/auth/login", data={"email": "nobody@inserm.fr", "password": "not the password"})
+    wrong = client.post(
+        "/auth/login", data={"email": "u@inserm.fr", "password": "not the password"}
+    )
+    unknown = client.post(
+        "/auth/login", data={"email": "nobody@inserm.fr", "password": "not the password"}
+    )
     assert wrong.status_code == unknown.status_code == 200
     assert b"Wrong e-mail or password" in wrong.data and b"Wrong e-mail or password" in unknown.data
-    failures = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "auth.login_failed")).all()
+    failures = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+    ).all()
     assert len(failures) == 2
     # No password ever reaches the audit trail.
     assert all("not the password" not in str(e.after) for e in failures)
@@ -165,7 +191,9 @@ def test_account_throttled_after_repeated_failures(client, make_user, app):
     assert int(r.headers["Retry-After"]) > 0
     assert b"Too many attempts" in r.data
     with time_machine.travel(utcnow() + timedelta(seconds=app.config["LOCKOUT_SECONDS"] + 1)):
-        r = client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+        r = client.post(
+            "/auth/login", data={"email": user.email, "password": "correct horse battery"}
+        )
         assert r.status_code == 302
 
 
@@ -193,8 +221,11 @@ def test_address_throttled(client, app_config):
 )
 def test_next_redirects_stay_on_this_site(client, make_user, target, expected):
     user = make_user(email="u@inserm.fr")
-    r = client.post("/auth/login", query_string={"next": target},
-                    data={"email": user.email, "password": "correct horse battery"})
+    r = client.post(
+        "/auth/login",
+        query_string={"next": target},
+        data={"email": user.email, "password": "correct horse battery"},
+    )
     assert r.status_code == 302
     assert r.headers["Location"] == expected
 
@@ -206,15 +237,21 @@ def test_password_reset_is_single_use_and_expires(client, make_user, outbox, app
     link = _link(message)
     assert link.startswith("http://calls.test/auth/reset/")
     path = _path(link)
-    r = client.post(path, data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"},
-                    follow_redirects=True)
+    r = client.post(
+        path,
+        data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"},
+        follow_redirects=True,
+    )
     assert b"Your password has been changed" in r.data
     r = client.post("/auth/login", data={"email": user.email, "password": "a brand new passphrase"})
     assert r.status_code == 302
     client.post("/auth/logout")
     # Used once: refused the second time.
-    r = client.post(path, data={"password": "another passphrase 9", "confirm": "another passphrase 9"},
-                    follow_redirects=True)
+    r = client.post(
+        path,
+        data={"password": "another passphrase 9", "confirm": "another passphrase 9"},
+        follow_redirects=True,
+    )
     assert b"already been used" in r.data
     # A fresh link expires after RESET_TOKEN_MAX_AGE.
     client.post("/auth/forgot", data={"email": "u@inserm.fr"})
@@ -236,9 +273,14 @@ def test_password_change_ends_other_sessions(app, make_user):
     for c in (first, second):
         c.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
         assert c.get("/dashboard").status_code == 200
-    r = first.post("/auth/password", data={"current": "correct horse battery",
-                                           "password": "a brand new passphrase",
-                                           "confirm": "a brand new passphrase"})
+    r = first.post(
+        "/auth/password",
+        data={
+            "current": "correct horse battery",
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert r.status_code == 302
     assert first.get("/dashboard").status_code == 200
     assert second.get("/dashboard").status_code == 302
@@ -247,8 +289,14 @@ def test_password_change_ends_other_sessions(app, make_user):
 def test_password_change_needs_the_current_password(client, make_user, login):
     user = make_user(email="u@inserm.fr")
     login(user)
-    r = client.post("/auth/password", data={"current": "wrong one!!", "password": "a brand new passphrase",
-                                            "confirm": "a brand new passphrase"})
+    r = client.post(
+        "/auth/password",
+        data={
+            "current": "wrong one!!",
+            "password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
     assert b"The current password is wrong" in r.data
 
 

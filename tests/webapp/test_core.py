@@ -31,17 +31,35 @@ def test_transition_writes_state_audit_and_mail_in_one_transaction(app, db, make
     actor = make_user(email="m@inserm.fr", roles=("manager",))
     thing = Thing(ProposalState.SUBMITTED)
     apply_transition(
-        thing, MOVES, ProposalAction.MARK_ELIGIBLE, role=Role.MANAGER, facts=ProposalFacts(),
-        actor=actor, mails=[Mail("confirm_account", "coord@inserm.fr", "en",
-                                 {"user": actor, "link": "http://calls.test/x"})],
+        thing,
+        MOVES,
+        ProposalAction.MARK_ELIGIBLE,
+        role=Role.MANAGER,
+        facts=ProposalFacts(),
+        actor=actor,
+        mails=[
+            Mail(
+                "confirm_account",
+                "coord@inserm.fr",
+                "en",
+                {"user": actor, "link": "http://calls.test/x"},
+            )
+        ],
     )
     assert thing.state == ProposalState.ELIGIBLE
-    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "proposal.mark_eligible"))
+    event = db.session.scalar(
+        db.select(AuditEvent).where(AuditEvent.action == "proposal.mark_eligible")
+    )
     assert event.before == {"state": "submitted"} and event.after["state"] == "eligible"
     assert event.actor_id == actor.id and event.object_id == 7
     # Nothing is committed by the engine: a rollback takes the audit row and the mail away.
     db.session.rollback()
-    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "proposal.mark_eligible")) is None
+    assert (
+        db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.action == "proposal.mark_eligible")
+        )
+        is None
+    )
     assert outbox("coord@inserm.fr") == []
 
 
@@ -49,11 +67,19 @@ def test_refused_transition_writes_nothing(app, db, make_user, outbox):
     actor = make_user(email="a@inserm.fr")
     thing = Thing(ProposalState.SUBMITTED)
     with pytest.raises(TransitionRefused, match="only manager may do this"):
-        apply_transition(thing, MOVES, ProposalAction.MARK_ELIGIBLE, role=Role.APPLICANT,
-                         facts=ProposalFacts(), actor=actor,
-                         mails=[Mail("confirm_account", "x@inserm.fr", "en", {"user": actor, "link": ""})])
+        apply_transition(
+            thing,
+            MOVES,
+            ProposalAction.MARK_ELIGIBLE,
+            role=Role.APPLICANT,
+            facts=ProposalFacts(),
+            actor=actor,
+            mails=[Mail("confirm_account", "x@inserm.fr", "en", {"user": actor, "link": ""})],
+        )
     assert thing.state == ProposalState.SUBMITTED
-    assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.object_type == "proposal")) is None
+    assert (
+        db.session.scalar(db.select(AuditEvent).where(AuditEvent.object_type == "proposal")) is None
+    )
     assert outbox() == []
 
 
@@ -61,7 +87,9 @@ def test_audit_trail_is_append_only_in_the_database(app, db, make_user):
     make_user()
     event = db.session.scalars(db.select(AuditEvent)).first()
     with pytest.raises(DBAPIError, match="append-only"):
-        db.session.execute(text("UPDATE audit_event SET action = 'forged' WHERE id = :id"), {"id": event.id})
+        db.session.execute(
+            text("UPDATE audit_event SET action = 'forged' WHERE id = :id"), {"id": event.id}
+        )
     db.session.rollback()
     with pytest.raises(DBAPIError, match="append-only"):
         db.session.execute(text("DELETE FROM audit_event WHERE id = :id"), {"id": event.id})
@@ -76,7 +104,13 @@ def test_audit_trail_is_append_only_in_the_database(app, db, make_user):
 def _queue(app, n=1):
     user = User(email="x@y.org", first_name="Ana", last_name="B")
     for i in range(n):
-        queue_mail(f"person{i}@example.org", "confirm_account", locale="en", user=user, link="http://calls.test/l")
+        queue_mail(
+            f"person{i}@example.org",
+            "confirm_account",
+            locale="en",
+            user=user,
+            link="http://calls.test/l",
+        )
 
 
 @pytest.fixture
@@ -90,10 +124,14 @@ def test_outbox_delivers_over_smtp_exactly_once(app, db, smtp_sink):
     db.session.commit()
     assert deliver_outbox() == {"sent": 3, "retry": 0, "failed": 0}
     assert deliver_outbox() == {"sent": 0, "retry": 0, "failed": 0}
-    assert sorted(e.rcpt_tos[0] for e in smtp_sink.messages) == [f"person{i}@example.org" for i in range(3)]
+    assert sorted(e.rcpt_tos[0] for e in smtp_sink.messages) == [
+        f"person{i}@example.org" for i in range(3)
+    ]
     body = smtp_sink.messages[0].content.decode()
     assert "Please confirm your e-mail address" in body and "[Inserm]" in body
-    assert all(m.status == "sent" and m.sent_at for m in db.session.scalars(db.select(OutboxMessage)))
+    assert all(
+        m.status == "sent" and m.sent_at for m in db.session.scalars(db.select(OutboxMessage))
+    )
 
 
 def test_outbox_waits_while_smtp_is_down_then_delivers_once(app, db, smtp_sink):
@@ -144,12 +182,16 @@ def test_seed_demo_is_idempotent(app, db):
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "applicant@demo.inserm.fr" in first.output and "demo-Inserm-2026" in first.output
-    counts = {m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
-              for m in (User, Country, InstrumentConfig)}
+    counts = {
+        m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
+        for m in (User, Country, InstrumentConfig)
+    }
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
-    again = {m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
-             for m in (User, Country, InstrumentConfig)}
+    again = {
+        m.__name__: db.session.scalar(db.select(db.func.count()).select_from(m))
+        for m in (User, Country, InstrumentConfig)
+    }
     assert counts == again and counts["User"] == len(DEMO_USERS)
     roles = set()
     for user in db.session.scalars(db.select(User)):
@@ -157,16 +199,21 @@ def test_seed_demo_is_idempotent(app, db):
     assert roles == {"applicant", "reviewer", "manager", "directorate", "admin"}
     france = db.session.get(Country, "FR")
     assert france.name_fr == "France" and db.session.get(Country, "DE").name_fr == "Allemagne"
-    assert db.session.get(Country, "DE").is_european and not db.session.get(Country, "BR").is_european
+    assert (
+        db.session.get(Country, "DE").is_european and not db.session.get(Country, "BR").is_european
+    )
 
 
 def test_create_user_command(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-user", "--email", "Pm@Inserm.fr", "--role", "manager",
-                                 "--role", "reviewer"], input="a good passphrase\na good passphrase\n")
+    result = runner.invoke(
+        args=["create-user", "--email", "Pm@Inserm.fr", "--role", "manager", "--role", "reviewer"],
+        input="a good passphrase\na good passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(db.select(User).where(User.email == "pm@inserm.fr"))
     assert {r.value for r in user.roles} == {"manager", "reviewer"} and user.is_confirmed
-    weak = runner.invoke(args=["create-user", "--email", "w@inserm.fr", "--role", "admin"],
-                         input="short\nshort\n")
+    weak = runner.invoke(
+        args=["create-user", "--email", "w@inserm.fr", "--role", "admin"], input="short\nshort\n"
+    )
     assert weak.exit_code != 0 and "8" in weak.output

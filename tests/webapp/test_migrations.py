@@ -46,8 +46,15 @@ def test_upgrade_from_empty_matches_models_and_downgrades(scratch_url):
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
-        assert {"user", "user_role", "country", "institution", "audit_event", "outbox_message",
-                "instrument_config"} <= tables
+        assert {
+            "user",
+            "user_role",
+            "country",
+            "institution",
+            "audit_event",
+            "outbox_message",
+            "instrument_config",
+        } <= tables
         assert _diff(db.engine) == []  # the migrations build exactly what the models describe
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

@@ -72,9 +72,13 @@ def test_csrf_is_enforced(client, make_user, app_config):
     assert r.status_code == 400
     assert b"form has expired" in r.data
     page = client.get("/auth/login")
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1).decode()
-    r = client.post("/auth/login", data={"email": user.email, "password": "correct horse battery",
-                                         "csrf_token": token})
+    token = (
+        re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1).decode()
+    )
+    r = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": "correct horse battery", "csrf_token": token},
+    )
     assert r.status_code == 302
 
 
@@ -84,7 +88,7 @@ def test_language_switch(client, make_user, login, db):
     client.post("/language/fr", data={"next": "/auth/login"})
     r = client.get("/auth/login")
     assert b'lang="fr"' in r.data
-    assert "Se connecter".encode() in r.data
+    assert b"Se connecter" in r.data
     user = make_user(email="u@inserm.fr", locale="en")
     login(user)
     client.post("/language/fr", data={"next": "/dashboard"})

@@ -30,7 +30,9 @@ def users():
                 or_(User.email.ilike(like), User.first_name.ilike(like), User.last_name.ilike(like))
             )
         if form.role.data:
-            stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(form.role.data))))
+            stmt = stmt.where(
+                User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(form.role.data)))
+            )
         if form.status.data == "active":
             stmt = stmt.where(User.disabled_at.is_(None))
         elif form.status.data == "disabled":
@@ -58,9 +60,17 @@ def create_user():
             form.email.errors.append(str(exc))
         else:
             # The new user chooses a password through the reset link.
-            accounts.queue_mail_invitation(user, url_for("auth.reset_password", token=accounts.reset_token(user)))
+            accounts.queue_mail_invitation(
+                user, url_for("auth.reset_password", token=accounts.reset_token(user))
+            )
             db.session.commit()
-            flash(_("Account created; %(email)s received a link to choose a password.", email=user.email), "success")
+            flash(
+                _(
+                    "Account created; %(email)s received a link to choose a password.",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for(".user", user_id=user.id))
     return render_template("admin/create_user.html", form=form)
 
@@ -83,7 +93,11 @@ def user(user_id: int):
         .limit(20)
     ).all()
     return render_template(
-        "admin/user.html", user=user, role_form=RoleForm(), confirm_form=ConfirmForm(), events=events
+        "admin/user.html",
+        user=user,
+        role_form=RoleForm(),
+        confirm_form=ConfirmForm(),
+        events=events,
     )
 
 
@@ -117,7 +131,9 @@ def remove_role(user_id: int, role: str):
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            flash(_("Role removed.") if removed else _("The account did not hold this role."), "info")
+            flash(
+                _("Role removed.") if removed else _("The account did not hold this role."), "info"
+            )
     return redirect(url_for(".user", user_id=user.id))
 
 
@@ -143,7 +159,12 @@ def _set_disabled(user_id: int, disabled: bool):
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            flash(_("Account disabled; its sessions are closed.") if disabled else _("Account enabled."), "success")
+            flash(
+                _("Account disabled; its sessions are closed.")
+                if disabled
+                else _("Account enabled."),
+                "success",
+            )
     return redirect(url_for(".user", user_id=user.id))
 
 

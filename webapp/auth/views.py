@@ -116,10 +116,18 @@ def register():
             accounts.send_confirmation(user, url_for(".confirm", token=token))
         else:
             # Same answer whether or not the address is known; the owner is told by e-mail.
-            queue_mail(existing.email, "account_exists", locale=existing.locale, user=existing,
-                                link=accounts.external_url(url_for(".forgot_password")))
+            queue_mail(
+                existing.email,
+                "account_exists",
+                locale=existing.locale,
+                user=existing,
+                link=accounts.external_url(url_for(".forgot_password")),
+            )
         db.session.commit()
-        flash(_("Almost done: we sent a confirmation link to %(email)s.", email=form.email.data), "success")
+        flash(
+            _("Almost done: we sent a confirmation link to %(email)s.", email=form.email.data),
+            "success",
+        )
         return redirect(url_for(".login"))
     return render_template("auth/register.html", form=form)
 
@@ -152,7 +160,9 @@ def resend_confirmation():
     if form.validate_on_submit():
         user = accounts.find_user(form.email.data)
         if user is not None and not user.is_confirmed and not user.is_disabled:
-            accounts.send_confirmation(user, url_for(".confirm", token=accounts.confirmation_token(user)))
+            accounts.send_confirmation(
+                user, url_for(".confirm", token=accounts.confirmation_token(user))
+            )
             db.session.commit()
         flash(_("If an unconfirmed account uses this address, a new link is on its way."), "info")
         return redirect(url_for(".login"))
@@ -169,7 +179,13 @@ def forgot_password():
             accounts.send_reset(user, url_for(".reset_password", token=accounts.reset_token(user)))
             record(None, "auth.reset_requested", user)
             db.session.commit()
-        flash(_("If an account uses this address, a reset link is on its way. It works once, for one hour."), "info")
+        flash(
+            _(
+                "If an account uses this address, a reset link is on its way. "
+                "It works once, for one hour."
+            ),
+            "info",
+        )
         return redirect(url_for(".login"))
     return render_template("auth/forgot.html", form=form)
 

@@ -49,7 +49,9 @@ class User(UserMixin, db.Model):
 
     institution = relationship("Institution", lazy="joined")
     role_grants: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
         foreign_keys="UserRole.user_id",
     )
 

@@ -77,7 +77,13 @@ def create_user(
     email = normalise_email(email)
     if find_user(email) is not None:
         raise AccountError(_l("An account with this e-mail already exists."))
-    user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip(), locale=locale, **fields)
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        locale=locale,
+        **fields,
+    )
     if password:
         set_password(user, password)
     if confirmed:
@@ -86,7 +92,12 @@ def create_user(
         user.role_grants.append(UserRole(role=Role(role), granted_by_id=getattr(actor, "id", None)))
     db.session.add(user)
     db.session.flush()
-    record(actor, "user.created", user, after={"email": email, "roles": sorted(r.value for r in user.roles)})
+    record(
+        actor,
+        "user.created",
+        user,
+        after={"email": email, "roles": sorted(r.value for r in user.roles)},
+    )
     return user
 
 
@@ -113,7 +124,9 @@ def reset_token(user: User) -> str:
 
 def user_from_confirmation(token: str) -> User:
     try:
-        data = _serializer(CONFIRM_SALT).loads(token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+        data = _serializer(CONFIRM_SALT).loads(
+            token, max_age=current_app.config["CONFIRM_TOKEN_MAX_AGE"]
+        )
     except SignatureExpired:
         raise AccountError(_l("This confirmation link has expired. Ask for a new one.")) from None
     except BadSignature:
@@ -126,7 +139,9 @@ def user_from_confirmation(token: str) -> User:
 
 def user_from_reset(token: str) -> User:
     try:
-        data = _serializer(RESET_SALT).loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
+        data = _serializer(RESET_SALT).loads(
+            token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"]
+        )
     except SignatureExpired:
         raise AccountError(_l("This reset link has expired. Ask for a new one.")) from None
     except BadSignature:
@@ -138,18 +153,24 @@ def user_from_reset(token: str) -> User:
 
 
 def send_confirmation(user: User, url_path: str) -> None:
-    queue_mail(user.email, "confirm_account", locale=user.locale, user=user, link=external_url(url_path))
+    queue_mail(
+        user.email, "confirm_account", locale=user.locale, user=user, link=external_url(url_path)
+    )
 
 
 def send_reset(user: User, url_path: str) -> None:
-    queue_mail(user.email, "reset_password", locale=user.locale, user=user, link=external_url(url_path))
+    queue_mail(
+        user.email, "reset_password", locale=user.locale, user=user, link=external_url(url_path)
+    )
 
 
 # --- login --------------------------------------------------------------------------------
 
 
 class LoginResult:
-    def __init__(self, user: User | None = None, error: str | None = None, retry_after: int | None = None):
+    def __init__(
+        self, user: User | None = None, error: str | None = None, retry_after: int | None = None
+    ):
         self.user, self.error, self.retry_after = user, error, retry_after
 
 
@@ -159,7 +180,9 @@ def authenticate(email: str, password: str) -> LoginResult:
     user = find_user(email)
     if user is not None and user.locked_until is not None and user.locked_until > now:
         record(user, "auth.login_throttled", user)
-        return LoginResult(error="throttled", retry_after=int((user.locked_until - now).total_seconds()) + 1)
+        return LoginResult(
+            error="throttled", retry_after=int((user.locked_until - now).total_seconds()) + 1
+        )
     ok = verify_password(user, password)
     if not ok or user is None or user.is_disabled:
         if user is not None:
@@ -167,8 +190,13 @@ def authenticate(email: str, password: str) -> LoginResult:
             if user.failed_logins >= current_app.config["MAX_FAILED_LOGINS"]:
                 user.locked_until = now + timedelta(seconds=current_app.config["LOCKOUT_SECONDS"])
                 user.failed_logins = 0
-        record(None, "auth.login_failed", object_type="user", object_id=getattr(user, "id", None),
-               after={"email": normalise_email(email)[:254]})
+        record(
+            None,
+            "auth.login_failed",
+            object_type="user",
+            object_id=getattr(user, "id", None),
+            after={"email": normalise_email(email)[:254]},
+        )
         return LoginResult(error="invalid")
     if not user.is_confirmed:
         return LoginResult(user=user, error="unconfirmed")
@@ -189,8 +217,13 @@ def grant_role(user: User, role: Role, actor: User) -> bool:
     before = sorted(r.value for r in user.roles)
     user.role_grants.append(UserRole(role=role, granted_by_id=actor.id))
     db.session.flush()
-    record(actor, "user.role_granted", user, before={"roles": before},
-           after={"roles": sorted(r.value for r in user.roles)})
+    record(
+        actor,
+        "user.role_granted",
+        user,
+        before={"roles": before},
+        after={"roles": sorted(r.value for r in user.roles)},
+    )
     return True
 
 
@@ -204,8 +237,13 @@ def remove_role(user: User, role: Role, actor: User) -> bool:
     before = sorted(r.value for r in user.roles)
     user.role_grants.remove(grant)
     db.session.flush()
-    record(actor, "user.role_removed", user, before={"roles": before},
-           after={"roles": sorted(r.value for r in user.roles)})
+    record(
+        actor,
+        "user.role_removed",
+        user,
+        before={"roles": before},
+        after={"roles": sorted(r.value for r in user.roles)},
+    )
     return True
 
 
@@ -220,4 +258,6 @@ def set_disabled(user: User, disabled: bool, actor: User) -> None:
 
 
 def queue_mail_invitation(user: User, url_path: str) -> None:
-    queue_mail(user.email, "account_invitation", locale=user.locale, user=user, link=external_url(url_path))
+    queue_mail(
+        user.email, "account_invitation", locale=user.locale, user=user, link=external_url(url_path)
+    )

@@ -21,7 +21,11 @@ def record(
     object_id: int | None = None,
 ) -> AuditEvent:
     """Add an audit row to the current transaction (it commits, or vanishes, with the change)."""
-    actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    actor_id = (
+        getattr(actor, "id", None)
+        if actor is not None and getattr(actor, "is_authenticated", True)
+        else None
+    )
     if obj is not None:
         object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
