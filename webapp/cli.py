@@ -75,9 +75,7 @@ def init_app(app) -> None:
         """Load countries and instrument settings."""
         counts = seed_reference()
         db.session.commit()
-        click.echo(
-            f"Added {counts['countries']} countries and {counts['instruments']} instruments."
-        )
+        click.echo(f"Added {counts['countries']} countries and {counts['instruments']} instruments.")
 
     @app.cli.command("create-user")
     @click.option("--email", required=True)
@@ -115,9 +113,7 @@ def init_app(app) -> None:
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
-        click.echo(
-            f"Created {user.email} with roles: {', '.join(sorted(r.value for r in user.roles))}"
-        )
+        click.echo(f"Created {user.email} with roles: {', '.join(sorted(r.value for r in user.roles))}")
 
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False, writable=True))
@@ -171,9 +167,7 @@ def init_app(app) -> None:
             counts = deliver_outbox()
             db.session.remove()
             if counts["sent"] or counts["retry"] or counts["failed"]:
-                click.echo(
-                    f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}"
-                )
+                click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
             if once:
                 return
             time.sleep(interval)

@@ -93,7 +93,9 @@ class Proposal(db.Model):
         back_populates="proposal", cascade="all, delete-orphan", order_by="Team.position"
     )
     budget_lines: Mapped[list[BudgetLine]] = relationship(
-        back_populates="proposal", cascade="all, delete-orphan", order_by="(BudgetLine.year, BudgetLine.category)"
+        back_populates="proposal",
+        cascade="all, delete-orphan",
+        order_by="(BudgetLine.year, BudgetLine.category)",
     )
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="Attachment.id"
@@ -152,8 +154,10 @@ class BudgetLine(db.Model):
     __tablename__ = "budget_line"
     __table_args__ = (
         UniqueConstraint("proposal_id", "year", "category"),
-        CheckConstraint("amount_eur >= 0 AND partner_cash_eur >= 0 AND partner_in_kind_eur >= 0",
-                        name="amounts_not_negative"),
+        CheckConstraint(
+            "amount_eur >= 0 AND partner_cash_eur >= 0 AND partner_in_kind_eur >= 0",
+            name="amounts_not_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,6 +213,11 @@ class Submission(db.Model):
 
 def submitted_count(call_id: int) -> int:
     """How many proposals of a call have been submitted at least once (drives the grid freeze)."""
-    return db.session.scalar(
-        select(func.count(Proposal.id)).where(Proposal.call_id == call_id, Proposal.submitted_at.is_not(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Proposal.id)).where(
+                Proposal.call_id == call_id, Proposal.submitted_at.is_not(None)
+            )
+        )
+        or 0
+    )
