@@ -131,7 +131,8 @@ def restore(archive: Path) -> dict:
         manifest = json.loads((work / MANIFEST).read_text())
         if manifest["dialect"] != url.get_backend_name():
             raise BackupError(
-                f"this backup is of a {manifest['dialect']} database; the platform uses {url.get_backend_name()}"
+                f"this backup is of a {manifest['dialect']} database; "
+                f"the platform uses {url.get_backend_name()}"
             )
         db.session.remove()
         db.engine.dispose()
