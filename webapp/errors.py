@@ -41,6 +41,19 @@ def render_error(code: int, detail: str | None = None):
     return body, code
 
 
+def _audit_refusal() -> None:
+    """Refused access is audited (who, what, when); a failure here must not hide the 403."""
+    from flask_login import current_user
+
+    from webapp.operations.audit import record
+
+    try:
+        record(current_user, "access.refused", after={"method": request.method, "path": request.path[:300]})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the refusal page matters more than its audit row
+        db.session.rollback()
+
+
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
@@ -55,6 +68,8 @@ def init_app(app) -> None:
         code = error.code or 500
         if code not in MESSAGES:
             return error
+        if code == 403:
+            _audit_refusal()
         # Only messages written for users (Refused) are shown; werkzeug's own stay generic.
         detail = getattr(error, "user_message", None)
         response = render_error(code, detail)

@@ -149,3 +149,11 @@ def test_audit_page_lists_events(client, admin, make_user):
     make_user(email="u@inserm.fr")
     r = client.get("/admin/audit", query_string={"action": "user."})
     assert b"user.created" in r.data
+
+
+def test_refused_access_is_audited(client, make_user, login, db):
+    user = make_user(roles=("reviewer",))
+    login(user)
+    assert client.get("/admin/users").status_code == 403
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "access.refused"))
+    assert event.actor_id == user.id and event.after == {"method": "GET", "path": "/admin/users"}
