@@ -59,14 +59,16 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d webapp/translations
 
 migrate: install translations
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 
 seed: migrate
 	$(BIN)/flask seed-demo
 
 run: seed
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop); background jobs: 2 workers"
+	@$(BIN)/flask jobs-worker & worker=$$!; \
+	  trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
 test: install-dev translations
 	$(BIN)/python -m pytest -q

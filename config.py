@@ -106,6 +106,17 @@ class BaseConfig:
     ARGON2_PARAMS: dict = {}
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", 0))
 
+    # The platform's signature (PAdES) on issued letters and agreements: a key and certificate
+    # configured by the administrator. Without them, development and tests generate a
+    # self-signed test key into instance/ on first use; production refuses to sign.
+    SIGNING_KEY_PATH = os.environ.get("SIGNING_KEY_PATH", "")
+    SIGNING_CERT_PATH = os.environ.get("SIGNING_CERT_PATH", "")
+    SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "")
+    SIGNING_TEST_KEY_ALLOWED = True
+    # Background jobs (Huey): SQLite storage in instance/ unless HUEY_REDIS_URL is set.
+    HUEY_REDIS_URL = os.environ.get("HUEY_REDIS_URL", "")
+    HUEY_IMMEDIATE = False
+
     @classmethod
     def check(cls) -> None:
         """Refuse settings that would be unsafe; overridden by production."""
@@ -125,6 +136,7 @@ class TestingConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     MAIL_SERVER = ""
     STORAGE_DIR = ""  # set per test by the fixtures
+    HUEY_IMMEDIATE = True  # background jobs run in the request that queues them
     # Cheap hashes in tests; still Argon2id.
     ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
@@ -134,6 +146,7 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"
+    SIGNING_TEST_KEY_ALLOWED = False  # documents are signed with the configured key only
 
     @classmethod
     def check(cls) -> None:

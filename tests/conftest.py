@@ -50,7 +50,7 @@ def _build_schema(url: str) -> None:
 
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, STORAGE_DIR="")
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         seed_reference()
         db.session.commit()
         db.engine.dispose()

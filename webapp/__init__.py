@@ -71,7 +71,19 @@ def create_app(config_class=None, **overrides) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    from webapp import manage
 
+    manage.init_app(app)  # /manage: the blueprint, the managers' dashboard card, demo calls
+    from webapp import applicant
+
+    applicant.init_app(app)  # proposals: the applicant's workspace (submission)
+
+    from webapp import directorate  # /directorate, /decisions: decisions, letters, agreements, jobs
+
+    directorate.init_app(app)
+    from webapp import review  # /review: the reviewers' pages; assessment cards and reminders
+
+    review.init_app(app)
     from webapp import cli
 
     cli.init_app(app)

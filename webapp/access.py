@@ -82,6 +82,178 @@ def can_edit_grid(user, call) -> bool:
     return can_edit_calls(user) and not call.has_submissions
 
 
+# --- proposals: the applicant's workspace (submission) ---
+
+
+def _submission():
+    from webapp.operations import submission
+
+    return submission
+
+
+def _coordinates(user, proposal) -> bool:
+    return proposal.is_coordinated_by(user) or proposal.is_co_coordinated_by(user)
+
+
+def can_start_proposal(user, call) -> bool:
+    """An applicant, on a published call open to new proposals (or letters of intent)."""
+    return _submission().can_start(user, call) is None
+
+
+def can_view_proposal(user, proposal) -> bool:
+    """The coordinator, the co-coordinator who joined, and the invited co-coordinator (who
+    sees it before joining). Anyone else gets 404, as for a proposal that does not exist."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return _coordinates(user, proposal) or _submission().is_invited(user, proposal)
+
+
+def can_edit_proposal(user, proposal) -> bool:
+    """Both coordinators, on a draft whose deadline (grace included) has not passed."""
+    return _coordinates(user, proposal) and _submission().is_editable(proposal)
+
+
+def can_submit_proposal(user, proposal) -> bool:
+    """The coordinator submits (the content's completeness is checked on the way)."""
+    return proposal.is_coordinated_by(user) and _submission().is_editable(proposal)
+
+
+def can_reopen_proposal(user, proposal) -> bool:
+    from workflows.proposal_states import ProposalAction
+
+    return proposal.is_coordinated_by(user) and _submission().may_take(proposal, ProposalAction.REOPEN)
+
+
+def can_withdraw_proposal(user, proposal) -> bool:
+    from workflows.proposal_states import ProposalAction
+
+    return proposal.is_coordinated_by(user) and _submission().may_take(proposal, ProposalAction.WITHDRAW)
+
+
+def can_start_full_proposal(user, proposal) -> bool:
+    from workflows.proposal_states import ProposalAction
+
+    return proposal.is_coordinated_by(user) and _submission().may_take(
+        proposal, ProposalAction.START_FULL_PROPOSAL
+    )
+
+
+def can_accept_co_coordination(user, proposal) -> bool:
+    return _submission().is_invited(user, proposal)
+
+
+# --- decisions, letters, agreements, redress (Directorate-General capability) ---
+
+
+def can_validate(user, proposal=None) -> bool:
+    """Award, reject or send back: the Directorate-General only, and only what a manager proposed."""
+    from workflows.decisions import DECIDABLE_STATES
+
+    if not has_role(user, Role.DIRECTORATE):
+        return False
+    return proposal is None or proposal.state in DECIDABLE_STATES
+
+
+def can_release(user, call=None) -> bool:
+    """Release a call's pending decisions to the applicants: a programme manager or the DG."""
+    return has_role(user, Role.MANAGER, Role.DIRECTORATE)
+
+
+def can_view_decisions(user) -> bool:
+    """See the validation queue, rankings under decision, letters' progress and agreements."""
+    return can_validate(user) or can_release(user)
+
+
+def can_issue_agreement(user) -> bool:
+    """Issue agreements, record the parties' signatures, correct issued letters: managers."""
+    return has_role(user, Role.MANAGER)
+
+
+def _decision_released(proposal) -> bool:
+    from workflows.decisions import DECIDED_STATES
+
+    return proposal.decision_released_at is not None and proposal.state in DECIDED_STATES
+
+
+def can_view_letter(user, proposal) -> bool:
+    """The decision letter: its coordinators once released; managers and the DG."""
+    if has_role(user, Role.MANAGER, Role.DIRECTORATE):
+        return True
+    if not getattr(user, "is_authenticated", False) or not _decision_released(proposal):
+        return False
+    return proposal.is_coordinated_by(user) or proposal.is_co_coordinated_by(user)
+
+
+def can_file_redress(user, proposal, now=None) -> bool:
+    """The coordinator, within 30 days of a released rejection, once."""
+    if not getattr(user, "is_authenticated", False) or not proposal.is_coordinated_by(user):
+        return False
+    from webapp.operations.decisions import redress_window
+
+    return redress_window(proposal, now).open
+
+
+def can_view_redress(user, request) -> bool:
+    """A request for review: the coordinator who filed it, managers and the DG."""
+    if has_role(user, Role.MANAGER, Role.DIRECTORATE):
+        return True
+    return getattr(user, "is_authenticated", False) and request.proposal.is_coordinated_by(user)
+
+
+def can_answer_redress(user, request=None) -> bool:
+    """Programme managers answer requests for review, once."""
+    from workflows.decisions import RedressStatus
+
+    if not has_role(user, Role.MANAGER):
+        return False
+    return request is None or request.status == RedressStatus.OPEN
+
+
+# --- assessment: screening, assignment, review, consensus, ranking ---
+# Managers only: the proposal moves of the assessment belong to the manager role
+# (workflows.proposal_states gives administrators none, on purpose).
+
+
+def can_screen(user) -> bool:
+    return has_role(user, Role.MANAGER)
+
+
+def can_assign(user) -> bool:
+    return has_role(user, Role.MANAGER)
+
+
+def can_moderate(user) -> bool:
+    return has_role(user, Role.MANAGER)
+
+
+def can_rank(user) -> bool:
+    return has_role(user, Role.MANAGER)
+
+
+def is_reviewer(user) -> bool:
+    return has_role(user, Role.REVIEWER)
+
+
+def can_review(user, proposal) -> bool:
+    """An assigned reviewer who accepted and declared no conflict may open the proposal."""
+    if not is_reviewer(user):
+        return False
+    from webapp.operations import assessment
+
+    assignment = assessment.reviewer_assignment_for(user, proposal)
+    return assignment is not None and assessment.has_declared_no_conflict(assignment)
+
+
+def can_see_consensus(user, proposal) -> bool:
+    """Reviewers see the consensus (and each other's names) only once a manager opens it."""
+    if not can_review(user, proposal):
+        return False
+    from webapp.operations import ranking
+
+    consensus = ranking.consensus_of(proposal)
+    return consensus is not None and consensus.open_to_reviewers
+
+
 def roles_required(predicate: Callable[[object], bool]):
     """Decorator: log in first, then the predicate must hold (403 otherwise)."""
 
@@ -101,6 +273,22 @@ def roles_required(predicate: Callable[[object], bool]):
 
 
 PREDICATES = {
+    "can_answer_redress": can_answer_redress,
+    "can_file_redress": can_file_redress,
+    "can_issue_agreement": can_issue_agreement,
+    "can_release": can_release,
+    "can_validate": can_validate,
+    "can_view_decisions": can_view_decisions,
+    "can_view_letter": can_view_letter,
+    "can_view_redress": can_view_redress,
+    "can_accept_co_coordination": can_accept_co_coordination,
+    "can_edit_proposal": can_edit_proposal,
+    "can_reopen_proposal": can_reopen_proposal,
+    "can_start_full_proposal": can_start_full_proposal,
+    "can_start_proposal": can_start_proposal,
+    "can_submit_proposal": can_submit_proposal,
+    "can_view_proposal": can_view_proposal,
+    "can_withdraw_proposal": can_withdraw_proposal,
     "can_administer": can_administer,
     "can_edit_calls": can_edit_calls,
     "can_edit_grid": can_edit_grid,
@@ -112,4 +300,11 @@ PREDICATES = {
     "can_manage_programme": can_manage_programme,
     "can_view_outbox": can_view_outbox,
     "has_role": has_role,
+    "can_screen": can_screen,
+    "can_assign": can_assign,
+    "can_moderate": can_moderate,
+    "can_rank": can_rank,
+    "is_reviewer": is_reviewer,
+    "can_review": can_review,
+    "can_see_consensus": can_see_consensus,
 }

@@ -289,8 +289,8 @@ class Problem:
         return self.message
 
 
-def _p(code: str, message: str, **params: object) -> Problem:
-    return Problem(code, message.format(**params), params)
+def _p(problem_code: str, message: str, /, **params: object) -> Problem:
+    return Problem(problem_code, message.format(**params), params)
 
 
 def _iso(moment: datetime) -> str:
@@ -481,6 +481,22 @@ def publication_problems(spec: CallSpec) -> list[Problem]:
         problems.append(_p("target_awards_invalid", "The target number of awards must be at "
                            "least 1 (or left empty)."))
     return problems
+
+
+#: Problems that stop even a draft from being saved: the database could not hold the result
+#: (two criteria or documents with one code). Everything else only stops publication.
+DRAFT_BLOCKING: frozenset[str] = frozenset({
+    "criterion_code_missing",
+    "criterion_code_invalid",
+    "criterion_code_duplicate",
+    "attachment_code_invalid",
+    "attachment_code_duplicate",
+})
+
+
+def draft_problems(spec: CallSpec) -> list[Problem]:
+    """What stops a draft from being saved at all (a subset of `publication_problems`)."""
+    return [p for p in publication_problems(spec) if p.code in DRAFT_BLOCKING]
 
 
 def _date_problems(spec: CallSpec) -> list[Problem]:

@@ -8,8 +8,11 @@ Statuses: 200 page, 302 redirect (after a successful POST, or to the login page 
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.security.world import ROLES
 
@@ -93,3 +96,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "admin.audit"): Row(ADMIN_ONLY),
 }
+
+
+def _load_capability_rows() -> None:
+    """Each capability keeps its rows in tests/security/matrix_<capability>.py (ROWS = {...})."""
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("matrix_"):
+            module = importlib.import_module(f"tests.security.{info.name}")
+            overlap = set(module.ROWS) & set(MATRIX)
+            assert not overlap, f"{info.name} repeats rows: {sorted(overlap)}"
+            MATRIX.update(module.ROWS)
+
+
+_load_capability_rows()

@@ -58,10 +58,24 @@ def world_builder(fn):
 _builds = {"n": 0}
 
 
+def _load_builders() -> None:
+    """Each capability adds its objects in tests/security/world_<capability>.py (@world_builder)."""
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("world_"):
+            importlib.import_module(f"tests.security.{info.name}")
+
+
 def build_world(make_user, db) -> World:
     """A fresh world; several may coexist in one database (e-mails carry the build number)."""
     _builds["n"] += 1
     n = _builds["n"]
+    if not _builds.get("loaded"):
+        _load_builders()
+        _builds["loaded"] = True
     world = World()
     for role, account_roles in ACCOUNT_ROLES.items():
         world.users[role] = make_user(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import DataHandler, Request
@@ -47,7 +48,7 @@ class StaticOnlyFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
-            response = DataHandler().data_open(Request(url))
+            response = DataHandler().data_open(Request(url))  # noqa: S310 - data: only
             return URLFetcherResponse(url, response.read(), dict(response.headers.items()))
         path = self._static_path(url)
         if path is None:
@@ -78,8 +79,18 @@ def static_roots(app) -> dict[str, str]:
     return roots
 
 
-def render_pdf(template_name: str, **context) -> bytes:
-    """Render ``templates/<template_name>`` with ``context`` to PDF bytes."""
+def render_pdf(template_name: str, *, pdf_variant: str | None = None, **context) -> bytes:
+    """Render ``templates/<template_name>`` with ``context`` to PDF bytes.
+
+    ``pdf_variant`` asks WeasyPrint for an archival variant (``"pdf/a-2b"`` for letters); the
+    title, author and language come from the template's ``<title>``, ``<meta>`` and ``lang``.
+    """
     html = render_template(template_name, **context)
     fetcher = StaticOnlyFetcher(static_roots(current_app))
-    return HTML(string=html, base_url=INTERNAL_ORIGIN + "/", url_fetcher=fetcher).write_pdf()
+    document = HTML(string=html, base_url=INTERNAL_ORIGIN + "/", url_fetcher=fetcher)
+    if pdf_variant is None:
+        return document.write_pdf()
+    with warnings.catch_warnings():
+        # WeasyPrint 70 leaves its sRGB profile file open for PDF/A output (a ResourceWarning).
+        warnings.simplefilter("ignore", ResourceWarning)
+        return document.write_pdf(pdf_variant=pdf_variant)

@@ -59,24 +59,27 @@ class Theme(db.Model):
 agreement_country = Table(
     "agreement_country",
     db.metadata,
-    Column("agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("country_code", ForeignKey("country.code"), primary_key=True, index=True),
 )
 
 agreement_theme = Table(
     "agreement_theme",
     db.metadata,
-    Column("agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("theme_id", ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 agreement_partner = Table(
     "agreement_partner",
     db.metadata,
-    Column("agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column(
+        "agreement_id", ForeignKey("cooperation_agreement.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("institution_id", ForeignKey("institution.id"), primary_key=True, index=True),
 )
 
@@ -89,8 +92,9 @@ class CooperationAgreement(db.Model):
 
     __tablename__ = "cooperation_agreement"
     __table_args__ = (
-        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
-                        name="ends_after_start"),
+        CheckConstraint(
+            "ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on", name="ends_after_start"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,10 +153,12 @@ class Call(db.Model):
         CheckConstraint("NOT is_rolling OR closes_at IS NULL", name="rolling_has_no_closing"),
         CheckConstraint("NOT (is_rolling AND two_stage)", name="rolling_single_stage"),
         CheckConstraint("grace_minutes >= 0", name="grace_not_negative"),
-        CheckConstraint("max_per_year_eur IS NULL OR max_per_year_eur >= 0",
-                        name="max_per_year_not_negative"),
-        CheckConstraint("budget_envelope_eur IS NULL OR budget_envelope_eur >= 0",
-                        name="envelope_not_negative"),
+        CheckConstraint(
+            "max_per_year_eur IS NULL OR max_per_year_eur >= 0", name="max_per_year_not_negative"
+        ),
+        CheckConstraint(
+            "budget_envelope_eur IS NULL OR budget_envelope_eur >= 0", name="envelope_not_negative"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,12 +218,16 @@ class Call(db.Model):
         secondary=call_theme, order_by=Theme.label_en, lazy="selectin"
     )
     criteria: Mapped[list[CallCriterion]] = relationship(
-        back_populates="call", cascade="all, delete-orphan", order_by="CallCriterion.position",
+        back_populates="call",
+        cascade="all, delete-orphan",
+        order_by="CallCriterion.position",
         lazy="selectin",
     )
     attachment_kinds: Mapped[list[CallAttachmentKind]] = relationship(
-        back_populates="call", cascade="all, delete-orphan",
-        order_by="CallAttachmentKind.position", lazy="selectin",
+        back_populates="call",
+        cascade="all, delete-orphan",
+        order_by="CallAttachmentKind.position",
+        lazy="selectin",
     )
 
     __mapper_args__ = {"version_id_col": version_id}
@@ -264,15 +274,12 @@ class Call(db.Model):
 
     @property
     def has_submissions(self) -> bool:
-        """Whether any proposal has been submitted to this call.
+        """Whether any proposal has been submitted to this call (at least once, even if taken
+        back since). It freezes the grid (editor and `workflows.calls.grid_change_problems`)
+        and stops unpublishing (`workflows.calls.unpublish_problems`)."""
+        from webapp.models.proposals import submitted_count
 
-        Always False for now: the Proposal model does not exist yet. The proposals issue must
-        replace this body with a query (any proposal of this call past ``draft``). Everything
-        that must stop once proposals arrive already asks this property: the grid freeze
-        (editor and `workflows.calls.grid_change_problems`) and unpublishing
-        (`workflows.calls.unpublish_problems`).
-        """
-        return False
+        return self.id is not None and submitted_count(self.id) > 0
 
     # --- the pure views the rules work on ---
 
@@ -338,8 +345,15 @@ class CallCriterion(db.Model):
         return _localised(self.guidance_fr, self.guidance_en, locale)
 
     def spec(self) -> CriterionSpec:
-        return CriterionSpec(self.code, self.label_fr, self.label_en, self.weight,
-                             self.guidance_fr, self.guidance_en, self.threshold)
+        return CriterionSpec(
+            self.code,
+            self.label_fr,
+            self.label_en,
+            self.weight,
+            self.guidance_fr,
+            self.guidance_en,
+            self.threshold,
+        )
 
 
 class CallAttachmentKind(db.Model):

@@ -77,6 +77,13 @@ class Proposal(db.Model):
     rank_position: Mapped[int | None]
     rank_list: Mapped[str] = mapped_column(String(16), default="")  # main | waiting | not_retained
     requested_annual_eur: Mapped[int | None]  # the annual amount the ranking draws down
+    consensus_comment: Mapped[str] = mapped_column(Text, default="")
+    # Written by assessment when the ranking is proposed, read by the decision letters: the
+    # anonymised summary applicants may see - per-criterion scores, the comments written for
+    # applicants, the consensus comment - and never a reviewer's name, e-mail or id.
+    # {"weighted_score": float, "grade": str, "criteria": [{"code", "label_fr", "label_en",
+    #  "weight", "score"}], "comments_for_applicants": [str], "consensus_comment": str}
+    assessment_summary: Mapped[dict | None] = mapped_column(JSON)
 
     # Decision (filled by the Directorate-General capability).
     decision_annual_eur: Mapped[int | None]
@@ -84,6 +91,8 @@ class Proposal(db.Model):
     decision_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Added by the decisions migration (0006): whether the rejection letter invites a new application.
+    decision_resubmission_allowed: Mapped[bool] = mapped_column(default=True, server_default="1")
 
     call = relationship("Call", lazy="joined")
     coordinator = relationship("User", foreign_keys=[coordinator_id], lazy="joined")

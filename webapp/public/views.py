@@ -13,7 +13,9 @@ from webapp.redirects import safe_next
 
 @bp.get("/")
 def index():
-    return render_template("public/index.html")
+    from webapp.operations.calls import open_calls
+
+    return render_template("public/index.html", open_calls=open_calls(limit=6))
 
 
 @bp.post("/language/<lang>")

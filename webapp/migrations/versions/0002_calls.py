@@ -1,8 +1,8 @@
-"""calls
+"""calls: cooperation-agreement registry, themes, calls with their grid and documents
 
-Revision ID: 2fab0fe37775
+Revision ID: 0002_calls
 Revises: 0001_spine
-Create Date: 2026-11-25 09:25:30.355918
+Create Date: 2026-11-25 09:32:10.909579
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import webapp.models.types  # noqa: F401  (UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
-revision = '2fab0fe37775'
+revision = '0002_calls'
 down_revision = '0001_spine'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,222 @@
+"""Consensus, ranking, the draw-down of the envelope, manual moves, the proposal to the
+Directorate-General, exports and charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.factories import make_call, make_proposal
+from tests.webapp.assessment_fixtures import record_consensus, reviewed, reviewer, scores
+from webapp.models import AuditEvent, Proposal
+from webapp.models.assessment import Consensus, RankingMove
+from workflows.calls import default_grid
+
+
+@pytest.fixture
+def call(manager):
+    grid = default_grid()
+    criteria = tuple(replace(c, threshold=3) if c.code == "C1" else c for c in grid.criteria)
+    return make_call(manager, budget_envelope_eur=30_000, grid=replace(grid, criteria=criteria))
+
+
+@pytest.fixture
+def people(make_user):
+    owner = make_user(email="claire.martin@inserm.example", first_name="Claire", last_name="Martin")
+    r1 = reviewer(make_user, "anna.berg@ki.example", first_name="Anna", last_name="Berg")
+    r2 = reviewer(
+        make_user,
+        "paul.bernard@inserm.fr",
+        external=False,
+        institution="Inserm",
+        unit_code="U9",
+        first_name="Paul",
+        last_name="Bernard",
+    )
+    return owner, r1, r2
+
+
+@pytest.fixture
+def four(call, people, manager):
+    """A 5.0 (12 k€), B 4.0 (12 k€), C 3.75 but C1 below its threshold, D 3.0 (10 k€)."""
+    owner, r1, r2 = people
+    a = reviewed(call, owner, manager, [(r1, scores(call, 5)), (r2, scores(call, 5))], title="Alpha")
+    b = reviewed(call, owner, manager, [(r1, scores(call, 4)), (r2, scores(call, 4))], title="Beta")
+    c = reviewed(
+        call, owner, manager, [(r1, scores(call, 4, C1=2)), (r2, scores(call, 4, C1=3))], title="Gamma"
+    )
+    d = reviewed(
+        call, owner, manager, [(r1, scores(call, 3)), (r2, scores(call, 3))], title="Delta", annual_eur=10_000
+    )
+    return a, b, c, d
+
+
+def test_consensus_page_and_override_justification(call, people, manager, manager_client, db):
+    owner, r1, r2 = people
+    proposal = reviewed(call, owner, manager, [(r1, scores(call, 5, C2=3)), (r2, scores(call, 3, C2=3))])
+    page = manager_client.get(f"/manage/proposals/{proposal.id}/consensus").get_data(as_text=True)
+    assert "Anna Berg" in page and "Paul Bernard" in page  # side by side, for the manager
+    assert page.count('data-testid="disagreement"') == 6  # 5 vs 3 on every criterion but C2
+    assert 'data-testid="weighted-score">3.800<' in page  # (4.6 + 3.0) / 2
+    response = manager_client.post(
+        f"/manage/proposals/{proposal.id}/consensus",
+        data={"score": "4.5", "comment": "Strong.", "version": "0"},
+    )
+    assert response.status_code == 422
+    assert "needs a written justification" in response.get_data(as_text=True)
+    assert "Strong." in response.get_data(as_text=True)  # nothing typed is lost
+    response = manager_client.post(
+        f"/manage/proposals/{proposal.id}/consensus",
+        data={
+            "score": "4.5",
+            "comment": "Strong.",
+            "justification": "The panel discounted the outlier on C5.",
+            "version": "0",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    consensus = db.session.scalar(db.select(Consensus).where(Consensus.proposal_id == proposal.id))
+    assert (str(consensus.score), str(consensus.computed_score), consensus.grade) == ("4.500", "3.800", "A+")
+    stored = db.session.get(Proposal, proposal.id)
+    assert (str(stored.consensus_score), stored.consensus_grade, stored.consensus_comment) == (
+        "4.500",
+        "A+",
+        "Strong.",
+    )
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "consensus.recorded"))
+    assert event.after["justification"] == "The panel discounted the outlier on C5."
+    # A stale form (version 0 again) does not overwrite: the manager sees a conflict and keeps the text.
+    response = manager_client.post(
+        f"/manage/proposals/{proposal.id}/consensus",
+        data={"score": "3.800", "comment": "Other text", "version": "0"},
+    )
+    assert response.status_code == 409 and "Other text" in response.get_data(as_text=True)
+
+
+def test_ranking_draw_down_moves_and_proposal(call, four, manager, manager_client, db, outbox):
+    a, b, c, d = four
+    for p in four:
+        record_consensus(p, manager)
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert 'data-testid="rank"' in page
+    assert manager_client.post(f"/manage/calls/{call.id}/ranking/rank").status_code == 302
+    db.session.expire_all()
+    got = {p.title: (p.state, p.rank_position, p.rank_list) for p in db.session.scalars(db.select(Proposal))}
+    assert got == {
+        "Alpha": ("ranked", 1, "main"),
+        "Beta": ("ranked", 2, "main"),  # running total 24 000 <= 30 000
+        "Delta": ("ranked", 3, "waiting"),  # 34 000 would exceed the envelope
+        "Gamma": ("ranked", 4, "not_retained"),  # C1 mean 2.5 below the threshold 3
+    }
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert "Criterion C1: 2.50, below the threshold 3." in page
+    assert "€24,000" in page  # the main list's total
+
+    # Gamma cannot be moved into the money; a move needs a justification.
+    response = manager_client.post(
+        f"/manage/calls/{call.id}/ranking/move",
+        data={"proposal_id": c.id, "position": 1, "justification": "A strategic priority for the institute."},
+        follow_redirects=True,
+    )
+    assert "cannot be funded" in response.get_data(as_text=True)
+    response = manager_client.post(
+        f"/manage/calls/{call.id}/ranking/move",
+        data={"proposal_id": d.id, "position": 1, "justification": "short"},
+        follow_redirects=True,
+    )
+    assert "Justify the move in at least 20 characters." in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(RankingMove.id))) == 0
+    response = manager_client.post(
+        f"/manage/calls/{call.id}/ranking/move",
+        data={"proposal_id": d.id, "position": 1, "justification": "Priority country of the 2027 agreement."},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    got = {p.title: (p.rank_position, p.rank_list) for p in db.session.scalars(db.select(Proposal))}
+    assert got == {
+        "Delta": (1, "main"),
+        "Alpha": (2, "main"),
+        "Beta": (3, "waiting"),
+        "Gamma": (4, "not_retained"),
+    }
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "ranking.moved"))
+    assert event.before == {"position": 3, "list": "waiting"}
+    assert event.after["justification"] == "Priority country of the 2027 agreement."
+
+    assert manager_client.post(f"/manage/calls/{call.id}/ranking/propose").status_code == 302
+    db.session.expire_all()
+    states = {p.title: p.state for p in db.session.scalars(db.select(Proposal))}
+    assert states == {"Delta": "proposed", "Alpha": "proposed", "Beta": "waitlisted", "Gamma": "not_retained"}
+    alpha = db.session.get(Proposal, a.id)
+    summary = alpha.assessment_summary
+    assert summary["weighted_score"] == 5.0 and summary["grade"] == "A+"
+    assert [c["code"] for c in summary["criteria"]] == [c.code for c in call.criteria]
+    assert summary["criteria"][0] == {
+        "code": "C1",
+        "label_fr": call.criteria[0].label_fr,
+        "label_en": call.criteria[0].label_en,
+        "weight": 25,
+        "score": 5.0,
+    }
+    assert summary["consensus_comment"] == "The panel agrees."
+    # Once proposed, the lists no longer move here.
+    response = manager_client.post(
+        f"/manage/calls/{call.id}/ranking/move",
+        data={"proposal_id": b.id, "position": 1, "justification": "Priority country of the 2027 agreement."},
+        follow_redirects=True,
+    )
+    assert "Only a ranked proposal" in response.get_data(as_text=True)
+
+
+def test_ranking_waits_for_screening_reviews_and_consensus(call, four, people, manager, manager_client, db):
+    a, b, c, d = four
+    owner, r1, r2 = people
+    pending = make_proposal(call, owner, "under_review", title="Still in review")
+    response = manager_client.post(f"/manage/calls/{call.id}/ranking/rank", follow_redirects=True)
+    assert f"still being screened or reviewed: {pending.reference}" in response.get_data(as_text=True)
+    db.session.delete(db.session.get(Proposal, pending.id))
+    db.session.commit()
+    response = manager_client.post(f"/manage/calls/{call.id}/ranking/rank", follow_redirects=True)
+    assert "Record the consensus of every reviewed proposal first" in response.get_data(as_text=True)
+    assert {p.state for p in db.session.scalars(db.select(Proposal))} == {"reviewed"}
+
+
+def test_exports_store_formulas_as_text(call, people, manager, manager_client, db):
+    owner, r1, r2 = people
+    evil = '=HYPERLINK("http://evil.example","click")'
+    proposal = reviewed(
+        call, owner, manager, [(r1, scores(call, 4)), (r2, scores(call, 4))], title=evil, acronym="+SUM(1)"
+    )
+    record_consensus(proposal, manager)
+    response = manager_client.get(f"/manage/calls/{call.id}/ranking.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    assert cells[evil].data_type == "s" and cells["+SUM(1)"].data_type == "s"
+    rows = list(
+        csv.reader(
+            io.StringIO(manager_client.get(f"/manage/calls/{call.id}/ranking.csv").data.decode("utf-8-sig"))
+        )
+    )
+    assert rows[1][2] == "'+SUM(1)" and rows[1][3] == "'" + evil
+    scores_csv = manager_client.get(f"/manage/calls/{call.id}/scores.csv").data.decode("utf-8-sig")
+    assert "Anna Berg" in scores_csv and "Paul Bernard" in scores_csv
+    scores_sheet = load_workbook(
+        io.BytesIO(manager_client.get(f"/manage/calls/{call.id}/scores.xlsx").data)
+    ).active
+    assert scores_sheet.max_row == 3  # the header and two reviews
+    assert manager_client.get(f"/manage/calls/{call.id}/ranking.pdf").status_code == 404
+
+
+def test_charts_are_drawn_in_the_page(call, four, manager_client):
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert page.count('<svg class="chart"') == len(call.criteria) + 1
+    assert 'data-testid="chart-C1"' in page and 'data-testid="chart-countries"' in page
+    assert "<title>5: 2</title>" in page  # two reviews gave 5 on C1 (Alpha)
+    assert "BR: " in page

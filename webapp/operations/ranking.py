@@ -1,0 +1,717 @@
+"""Consensus, ranking, the proposal to the Directorate-General, exports and charts.
+
+The ranking itself is derived (`ranking_view`): rebuilt from the consensus scores, the reviews
+and the manual moves each time the page is shown, so it never goes stale. The use cases that
+change it (`rank_call`, `move_in_ranking`, `record_consensus` on a ranked proposal) also write
+the result into the contract columns of `Proposal` (`rank_position`, `rank_list`,
+`consensus_*`, `requested_annual_eur`); `propose_ranking` writes `assessment_summary`, the
+anonymised summary the decision letters print, and moves each proposal to proposed, waitlisted
+or not retained.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import BudgetLine, Proposal, Team, User, utcnow
+from webapp.models.assessment import (
+    Consensus,
+    RankingMove,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    ReviewScore,
+)
+from webapp.models.calls import Call
+from webapp.operations.assessment import AssessmentRefused, requested_annual_eur
+from webapp.operations.audit import record
+from webapp.operations.transitions import apply_transition
+from workflows.calls import Grid
+from workflows.proposal_states import MOVES, ProposalAction, ProposalFacts, ProposalState
+from workflows.ranking import Candidate, ManualMove, Ranked, RankList, rank
+from workflows.reviews import AssignmentStatus, ReviewStatus
+from workflows.roles import Role
+from workflows.scoring import (
+    MIN_JUSTIFICATION_CHARS,
+    ProposalScores,
+    consensus_problems,
+    grade,
+    is_override,
+    proposal_scores,
+    to_decimal,
+    weighted_total,
+)
+
+S = ProposalState
+#: A consensus is recorded once every review is in, until the ranking is proposed.
+CONSENSUS_STATES = (S.REVIEWED, S.RANKED)
+#: The proposals a call's ranking shows.
+RANKING_STATES = (S.REVIEWED, S.RANKED, S.PROPOSED, S.WAITLISTED, S.NOT_RETAINED)
+#: Still being screened or reviewed: the call cannot be ranked yet.
+UNFINISHED_STATES = (S.SUBMITTED, S.ELIGIBLE, S.UNDER_REVIEW)
+#: Awarded by the Directorate-General: their money is no longer in the envelope.
+AWARDED_STATES = (S.AWARDED, S.AGREEMENT_PENDING)
+LIST_ACTIONS = {
+    RankList.MAIN: ProposalAction.PROPOSE,
+    RankList.WAITING: ProposalAction.WAITLIST,
+    RankList.NOT_RETAINED: ProposalAction.NOT_RETAIN,
+}
+
+
+class ConsensusConflict(Exception):
+    """Someone recorded the consensus meanwhile (optimistic locking)."""
+
+
+# --- reviews and scores ------------------------------------------------------------------------
+
+
+def counted_reviews_query():
+    """Submitted reviews whose reviewer is still on the proposal (a removed one never counts)."""
+    return (
+        select(Review)
+        .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
+        .where(Review.status == ReviewStatus.SUBMITTED, ReviewAssignment.status == AssignmentStatus.ACCEPTED)
+    )
+
+
+def counted_reviews(proposal: Proposal) -> list[Review]:
+    return list(
+        db.session.scalars(
+            counted_reviews_query()
+            .where(Review.proposal_id == proposal.id)
+            .order_by(Review.submitted_at, Review.id)
+        )
+    )
+
+
+def scores_of(proposal: Proposal, grid: Grid | None = None) -> ProposalScores:
+    grid = grid or proposal.call.grid()
+    return proposal_scores(grid, [r.score_map() for r in counted_reviews(proposal)])
+
+
+def consensus_of(proposal: Proposal) -> Consensus | None:
+    return db.session.scalar(select(Consensus).where(Consensus.proposal_id == proposal.id))
+
+
+def _consensus_snapshot(consensus: Consensus | None) -> dict | None:
+    if consensus is None:
+        return None
+    return {
+        "score": str(consensus.score),
+        "computed": None if consensus.computed_score is None else str(consensus.computed_score),
+        "grade": consensus.grade,
+        "open_to_reviewers": consensus.open_to_reviewers,
+        "override": bool(consensus.override_justification),
+    }
+
+
+def record_consensus(
+    proposal: Proposal,
+    actor: User,
+    score: Decimal | None,
+    comment: str,
+    justification: str,
+    open_to_reviewers: bool,
+    expected_version: int | None,
+) -> Consensus:
+    """The manager's moderated consensus; a score departing from the computed one needs a
+    written justification (`workflows.scoring.consensus_problems`)."""
+    if proposal.state not in CONSENSUS_STATES:
+        raise AssessmentRefused(
+            _l("The consensus is recorded once every review is in, and until the ranking is proposed.")
+        )
+    grid = proposal.call.grid()
+    stats = scores_of(proposal, grid)
+    problems = consensus_problems(
+        grid, stats.weighted_score, score, justification, min_chars=MIN_JUSTIFICATION_CHARS
+    )
+    if problems:
+        raise AssessmentRefused([_problem_message(p) for p in problems])
+    consensus = consensus_of(proposal)
+    before = _consensus_snapshot(consensus)
+    if consensus is None:
+        if expected_version not in (None, 0):
+            raise ConsensusConflict()
+        consensus = Consensus(proposal_id=proposal.id)
+        db.session.add(consensus)
+    elif expected_version is not None and consensus.version_id != expected_version:
+        raise ConsensusConflict()
+    override = is_override(stats.weighted_score, score)
+    consensus.computed_score = to_decimal(stats.weighted_score)
+    consensus.score = to_decimal(score)
+    consensus.grade = grade(grid, score)
+    consensus.comment = (comment or "").strip()
+    consensus.override_justification = (justification or "").strip() if override else ""
+    consensus.open_to_reviewers = bool(open_to_reviewers)
+    consensus.moderated_by_id = actor.id
+    consensus.moderated_at = utcnow()
+    proposal.consensus_score = consensus.score
+    proposal.consensus_grade = consensus.grade
+    proposal.consensus_comment = consensus.comment
+    proposal.requested_annual_eur = requested_annual_eur(proposal)
+    db.session.flush()
+    record(
+        actor,
+        "consensus.recorded",
+        proposal,
+        before=before,
+        after={**_consensus_snapshot(consensus), "justification": consensus.override_justification},
+    )
+    if proposal.state == S.RANKED:
+        refresh_ranking(proposal.call)
+    return consensus
+
+
+def _problem_message(problem) -> str:
+    messages = {
+        "consensus_missing": _l("Give a consensus score."),
+        "consensus_outside": _l("The consensus score must lie between %(low)s and %(high)s."),
+        "justification_missing": _l(
+            "A consensus score that differs from the computed score needs a written justification "
+            "of at least %(min)s characters."
+        ),
+    }
+    message = messages.get(problem.code)
+    return str(message) % dict(problem.params) if message is not None else problem.message
+
+
+# --- the ranking -------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingView:
+    call: Call
+    rows: list[Ranked]
+    proposals: dict[int, Proposal]
+    envelope_eur: int | None
+    committed_eur: int
+    unfinished: list[Proposal] = field(default_factory=list)
+    missing_consensus: list[Proposal] = field(default_factory=list)
+    moves: list[RankingMove] = field(default_factory=list)
+
+    @property
+    def available_eur(self) -> int | None:
+        return None if self.envelope_eur is None else max(self.envelope_eur - self.committed_eur, 0)
+
+    @property
+    def main_total_eur(self) -> int:
+        return sum(r.candidate.annual_eur for r in self.rows if r.rank_list is RankList.MAIN)
+
+    @property
+    def fundable_count(self) -> int:
+        return sum(1 for r in self.rows if r.fundable)
+
+    def states(self) -> set[ProposalState]:
+        return {self.proposals[r.candidate.key].state for r in self.rows}
+
+
+def _means_by_proposal(proposal_ids: Sequence[int]) -> dict[int, list[dict[str, int | None]]]:
+    """The counted reviews' score maps per proposal, in one query."""
+    if not proposal_ids:
+        return {}
+    rows = db.session.execute(
+        select(Review.proposal_id, Review.id, ReviewScore.criterion_code, ReviewScore.score)
+        .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .where(
+            Review.proposal_id.in_(list(proposal_ids)),
+            Review.status == ReviewStatus.SUBMITTED,
+            ReviewAssignment.status == AssignmentStatus.ACCEPTED,
+        )
+    ).all()
+    reviews: dict[int, dict[int, dict[str, int | None]]] = {}
+    for proposal_id, review_id, code, score in rows:
+        reviews.setdefault(proposal_id, {}).setdefault(review_id, {})[code] = score
+    return {pid: list(by_review.values()) for pid, by_review in reviews.items()}
+
+
+def _annual_by_proposal(proposal_ids: Sequence[int]) -> dict[int, int]:
+    """The largest yearly Inserm amount of each proposal, in one query."""
+    if not proposal_ids:
+        return {}
+    rows = db.session.execute(
+        select(BudgetLine.proposal_id, BudgetLine.year, func.sum(BudgetLine.amount_eur))
+        .where(BudgetLine.proposal_id.in_(list(proposal_ids)))
+        .group_by(BudgetLine.proposal_id, BudgetLine.year)
+    ).all()
+    annual: dict[int, int] = {}
+    for proposal_id, _year, total in rows:
+        annual[proposal_id] = max(annual.get(proposal_id, 0), int(total or 0))
+    return annual
+
+
+def ranking_view(call: Call) -> RankingView:
+    """The call's ranking as it stands (reads only)."""
+    grid = call.grid()
+    proposals = list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.state.in_(list(RANKING_STATES)))
+            .order_by(Proposal.reference)
+        )
+    )
+    by_id = {p.id: p for p in proposals}
+    ids = list(by_id)
+    consensus = (
+        {
+            c.proposal_id: c
+            for c in db.session.scalars(select(Consensus).where(Consensus.proposal_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    reviews = _means_by_proposal(ids)
+    annual = _annual_by_proposal(ids)
+    candidates = []
+    for proposal in proposals:
+        stats = proposal_scores(grid, reviews.get(proposal.id, []))
+        agreed = consensus.get(proposal.id)
+        candidates.append(
+            Candidate(
+                key=proposal.id,
+                reference=proposal.reference,
+                score=agreed.score if agreed is not None else None,
+                means=stats.means,
+                annual_eur=annual.get(proposal.id, 0),
+                submitted_at=proposal.submitted_at,
+            )
+        )
+    moves = list(
+        db.session.scalars(select(RankingMove).where(RankingMove.call_id == call.id).order_by(RankingMove.id))
+    )
+    committed = int(
+        db.session.scalar(
+            select(
+                func.coalesce(
+                    func.sum(func.coalesce(Proposal.decision_annual_eur, Proposal.requested_annual_eur)), 0
+                )
+            ).where(Proposal.call_id == call.id, Proposal.state.in_(list(AWARDED_STATES)))
+        )
+        or 0
+    )
+    envelope = call.budget_envelope_eur
+    available = None if envelope is None else max(envelope - committed, 0)
+    rows = rank(
+        candidates,
+        grid,
+        envelope_eur=available,
+        target_awards=call.target_awards,
+        moves=[ManualMove(m.proposal_id, m.to_position) for m in moves],
+    )
+    unfinished = list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.state.in_(list(UNFINISHED_STATES)))
+            .order_by(Proposal.reference)
+        )
+    )
+    missing = [p for p in proposals if p.id not in consensus and p.state in CONSENSUS_STATES]
+    return RankingView(call, rows, by_id, envelope, committed, unfinished, missing, moves)
+
+
+def refresh_ranking(call: Call) -> RankingView:
+    """Write the current ranking into the ranked proposals' contract columns."""
+    view = ranking_view(call)
+    for row in view.rows:
+        proposal = view.proposals[row.candidate.key]
+        if proposal.state != S.RANKED:
+            continue
+        proposal.rank_position = row.position
+        proposal.rank_list = str(row.rank_list)
+        proposal.requested_annual_eur = row.candidate.annual_eur
+    db.session.flush()
+    return view
+
+
+def rank_call(call: Call, actor: User) -> int:
+    """reviewed -> ranked for every reviewed proposal of the call; returns how many."""
+    view = ranking_view(call)
+    if view.unfinished:
+        raise AssessmentRefused(
+            _l(
+                "Some proposals are still being screened or reviewed: %(refs)s.",
+                refs=", ".join(p.reference for p in view.unfinished),
+            )
+        )
+    if view.missing_consensus:
+        raise AssessmentRefused(
+            _l(
+                "Record the consensus of every reviewed proposal first: %(refs)s.",
+                refs=", ".join(p.reference for p in view.missing_consensus),
+            )
+        )
+    reviewed = [p for p in view.proposals.values() if p.state == S.REVIEWED]
+    if not reviewed:
+        raise AssessmentRefused(_l("There is no reviewed proposal to rank."))
+    for proposal in reviewed:
+        apply_transition(
+            proposal, MOVES, ProposalAction.RANK, role=Role.MANAGER, facts=ProposalFacts(), actor=actor
+        )
+    view = refresh_ranking(call)
+    record(
+        actor,
+        "ranking.computed",
+        call,
+        after={
+            "ranked": len(reviewed),
+            "order": [view.proposals[r.candidate.key].reference for r in view.rows],
+        },
+    )
+    return len(reviewed)
+
+
+def move_in_ranking(call: Call, proposal: Proposal, position: int, justification: str, actor: User) -> None:
+    """A manager moves a fundable ranked proposal, with a written justification (audited)."""
+    if proposal.call_id != call.id or proposal.state != S.RANKED:
+        raise AssessmentRefused(_l("Only a ranked proposal, before the ranking is proposed, can be moved."))
+    justification = (justification or "").strip()
+    if len(justification) < MIN_JUSTIFICATION_CHARS:
+        raise AssessmentRefused(
+            _l("Justify the move in at least %(n)d characters.", n=MIN_JUSTIFICATION_CHARS)
+        )
+    view = ranking_view(call)
+    row = next((r for r in view.rows if r.candidate.key == proposal.id), None)
+    if row is None or not row.fundable:
+        raise AssessmentRefused(
+            _l("This proposal misses a threshold: it cannot be funded, whatever its position.")
+        )
+    target = min(max(int(position), 1), view.fundable_count)
+    if target == row.position:
+        raise AssessmentRefused(_l("The proposal is already at position %(n)d.", n=target))
+    move = RankingMove(
+        call_id=call.id,
+        proposal_id=proposal.id,
+        from_position=row.position,
+        to_position=target,
+        justification=justification,
+        moved_by_id=actor.id,
+    )
+    db.session.add(move)
+    db.session.flush()
+    after = refresh_ranking(call)
+    new_row = next(r for r in after.rows if r.candidate.key == proposal.id)
+    record(
+        actor,
+        "ranking.moved",
+        proposal,
+        before={"position": row.position, "list": str(row.rank_list)},
+        after={"position": new_row.position, "list": str(new_row.rank_list), "justification": justification},
+    )
+
+
+def propose_ranking(call: Call, actor: User) -> dict[str, int]:
+    """Propose the ranking to the Directorate-General: every ranked proposal moves to proposed,
+    waitlisted or not retained, with its anonymised assessment summary."""
+    view = ranking_view(call)
+    if view.unfinished or any(p.state == S.REVIEWED for p in view.proposals.values()):
+        raise AssessmentRefused(_l("Rank every reviewed proposal of the call first."))
+    ranked = [r for r in view.rows if view.proposals[r.candidate.key].state == S.RANKED]
+    if not ranked:
+        raise AssessmentRefused(_l("There is no ranked proposal to propose."))
+    view = refresh_ranking(call)
+    grid = call.grid()
+    counts = {str(k): 0 for k in RankList}
+    for row in view.rows:
+        proposal = view.proposals[row.candidate.key]
+        if proposal.state != S.RANKED:
+            continue
+        proposal.assessment_summary = assessment_summary(proposal, grid)
+        apply_transition(
+            proposal,
+            MOVES,
+            LIST_ACTIONS[row.rank_list],
+            role=Role.MANAGER,
+            facts=ProposalFacts(),
+            actor=actor,
+            details={"position": row.position, "list": str(row.rank_list)},
+        )
+        counts[str(row.rank_list)] += 1
+    record(actor, "ranking.proposed", call, after=counts)
+    return counts
+
+
+# --- the anonymised summary ---------------------------------------------------------------------
+
+
+def _fold_char(ch: str) -> str:
+    """One character without accent, lower case, still one character (so spans line up)."""
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return (base.casefold() or ch)[:1] or ch
+
+
+def _fold(text: str) -> str:
+    return "".join(_fold_char(c) for c in text)
+
+
+def reviewer_identities(proposal: Proposal) -> list[str]:
+    """Every way a reviewer of this proposal (ever assigned) could be named in a comment."""
+    users = db.session.scalars(
+        select(User)
+        .join(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+        .where(ReviewAssignment.proposal_id == proposal.id)
+    ).unique()
+    forms: set[str] = set()
+    for user in users:
+        forms.add(user.email)
+        forms.add(user.email.split("@")[0])
+        first, last = user.first_name.strip(), user.last_name.strip()
+        if first and last:
+            forms.update(
+                {
+                    f"{first} {last}",
+                    f"{last} {first}",
+                    f"{last}, {first}",
+                    f"{first[0]}. {last}",
+                    f"{last} {first[0]}.",
+                }
+            )
+        if len(last) >= 3:  # a surname alone, as a whole word
+            forms.add(last)
+    return sorted((f for f in forms if len(f) >= 3), key=len, reverse=True)
+
+
+def scrub(text: str, identities: Iterable[str]) -> str:
+    """``text`` with every reviewer identity replaced by "[…]": whole words, any case, with or
+    without accents."""
+    result = text or ""
+    for identity in identities:
+        pattern = re.compile(r"(?<!\w)" + re.escape(_fold(identity)) + r"(?!\w)")
+        spans = [m.span() for m in pattern.finditer(_fold(result))]
+        for start, end in reversed(spans):
+            result = result[:start] + "[…]" + result[end:]
+    return result
+
+
+def assessment_summary(proposal: Proposal, grid: Grid | None = None) -> dict:
+    """The summary applicants may see (decision letters print it): per-criterion mean scores
+    with labels and weights, the comments written for the applicants and the consensus comment.
+    Never a reviewer's name, e-mail or id: comments are scrubbed of every reviewer identity,
+    listed in a fixed order that says nothing of who wrote what."""
+    grid = grid or proposal.call.grid()
+    stats = scores_of(proposal, grid)
+    consensus = consensus_of(proposal)
+    identities = reviewer_identities(proposal)
+    comments = sorted(
+        scrub(r.comment_for_applicants, identities)
+        for r in counted_reviews(proposal)
+        if (r.comment_for_applicants or "").strip()
+    )
+    score = consensus.score if consensus is not None else stats.weighted_score
+    return {
+        "weighted_score": None if score is None else float(to_decimal(score, 3)),
+        "grade": consensus.grade if consensus is not None else grade(grid, score),
+        "criteria": [
+            {
+                "code": c.code,
+                "label_fr": c.label_fr,
+                "label_en": c.label_en,
+                "weight": c.weight,
+                "score": None
+                if stats.means.get(c.code) is None
+                else float(to_decimal(stats.means[c.code], 2)),
+            }
+            for c in grid.criteria
+        ],
+        "comments_for_applicants": comments,
+        "consensus_comment": scrub(consensus.comment if consensus is not None else "", identities),
+    }
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet never runs: text starting with = + - @ tab or CR gets a
+    leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([csv_cell(h) for h in headers])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM tells Excel it is UTF-8
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
+    """An XLSX workbook in which every text cell is stored as text, never as a formula."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    for r, row in enumerate([list(headers), *[list(x) for x in rows]], start=1):
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, Decimal):
+                value = float(value)
+            cell = sheet.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would take "=..." for a formula
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def ranking_table(view: RankingView, locale: str) -> tuple[list[str], list[list]]:
+    headers = [
+        _("Position"),
+        _("Reference"),
+        _("Acronym"),
+        _("Title"),
+        _("Coordinator"),
+        _("Consensus score"),
+        _("Grade"),
+        _("Annual amount (EUR)"),
+        _("Running total (EUR)"),
+        _("List"),
+        _("Thresholds missed"),
+        _("State"),
+    ]
+    labels = list_labels()
+    rows = []
+    for row in view.rows:
+        proposal = view.proposals[row.candidate.key]
+        score = row.candidate.score
+        rows.append(
+            [
+                row.position,
+                proposal.reference,
+                proposal.acronym,
+                proposal.title,
+                proposal.coordinator.full_name if proposal.coordinator else "",
+                None if score is None else float(to_decimal(score, 3)),
+                proposal.consensus_grade,
+                row.candidate.annual_eur,
+                row.running_total_eur,
+                labels[row.rank_list],
+                "; ".join(f.message for f in row.failures),
+                str(proposal.state),
+            ]
+        )
+    return headers, rows
+
+
+def scores_table(call: Call) -> tuple[list[str], list[list]]:
+    """Every counted review of the call: one row per review, one column per criterion."""
+    grid = call.grid()
+    headers = [
+        _("Reference"),
+        _("Acronym"),
+        _("Reviewer"),
+        _("External"),
+        *[c.code for c in grid.criteria],
+        _("Weighted total"),
+        _("Ethics flag"),
+        _("Submitted (UTC)"),
+    ]
+    reviews = db.session.scalars(
+        counted_reviews_query()
+        .join(Proposal, Proposal.id == Review.proposal_id)
+        .where(Proposal.call_id == call.id)
+        .order_by(Proposal.reference, Review.id)
+    ).all()
+    profiles = {
+        p.user_id: p
+        for p in db.session.scalars(
+            select(ReviewerProfile).where(
+                ReviewerProfile.user_id.in_(sorted({r.reviewer_id for r in reviews}))
+            )
+        )
+    }
+    rows = []
+    for review in reviews:
+        scores = review.score_map()
+        total = weighted_total(grid, scores)
+        profile = profiles.get(review.reviewer_id)
+        proposal = review.assignment.proposal
+        rows.append(
+            [
+                proposal.reference,
+                proposal.acronym,
+                review.reviewer.full_name,
+                _("yes") if profile is not None and profile.is_external else _("no"),
+                *[scores.get(c.code) for c in grid.criteria],
+                None if total is None else float(to_decimal(total, 3)),
+                _("yes") if review.ethics_flag else _("no"),
+                review.submitted_at.strftime("%Y-%m-%d %H:%M") if review.submitted_at else "",
+            ]
+        )
+    return headers, rows
+
+
+def list_labels() -> dict[RankList, str]:
+    return {
+        RankList.MAIN: _("Main list"),
+        RankList.WAITING: _("Waiting list"),
+        RankList.NOT_RETAINED: _("Not retained"),
+    }
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+
+def score_distribution(call: Call) -> list[dict]:
+    """Per criterion, how many counted reviews gave each score of the scale."""
+    grid = call.grid()
+    rows = db.session.execute(
+        select(ReviewScore.criterion_code, ReviewScore.score, func.count(ReviewScore.id))
+        .join(Review, Review.id == ReviewScore.review_id)
+        .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
+        .join(Proposal, Proposal.id == Review.proposal_id)
+        .where(
+            Proposal.call_id == call.id,
+            Review.status == ReviewStatus.SUBMITTED,
+            ReviewAssignment.status == AssignmentStatus.ACCEPTED,
+            ReviewScore.score.is_not(None),
+        )
+        .group_by(ReviewScore.criterion_code, ReviewScore.score)
+    ).all()
+    counts: dict[str, dict[int, int]] = {}
+    for code, score, n in rows:
+        counts.setdefault(code, {})[int(score)] = n
+    scale = list(range(grid.scale_min, grid.scale_max + 1))
+    return [
+        {
+            "code": c.code,
+            "label_fr": c.label_fr,
+            "label_en": c.label_en,
+            "counts": [(s, counts.get(c.code, {}).get(s, 0)) for s in scale],
+        }
+        for c in grid.criteria
+    ]
+
+
+def proposals_per_country(call: Call) -> list[tuple[str, int]]:
+    """How many submitted proposals of the call involve each partner country (a proposal with
+    teams in two countries counts once in each)."""
+    rows = db.session.execute(
+        select(Team.country_code, func.count(func.distinct(Team.proposal_id)))
+        .join(Proposal, Proposal.id == Team.proposal_id)
+        .where(
+            Proposal.call_id == call.id,
+            Proposal.submitted_at.is_not(None),
+            Team.country_code != "FR",
+            Proposal.state != S.WITHDRAWN,
+        )
+        .group_by(Team.country_code)
+    ).all()
+    return sorted(((code, n) for code, n in rows), key=lambda x: (-x[1], x[0]))

@@ -1,0 +1,97 @@
+"""Public call pages (no login): open, upcoming and closed calls; one call; its PDF."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request
+from flask_babel import force_locale, get_locale
+from sqlalchemy import select
+
+from forms.calls import CallFilterForm, instrument_label
+from webapp.documents.render import render_pdf
+from webapp.extensions import db
+from webapp.models import Country, utcnow
+from webapp.models.calls import Call, call_country
+from webapp.operations.calls import published_calls_query
+from webapp.pagination import paginate
+from webapp.public import bp
+from workflows.instruments import CALL_INSTRUMENTS, Instrument
+
+PER_PAGE = 10
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
+
+
+def _published_country_choices() -> list[tuple[str, str]]:
+    locale = _locale()
+    stmt = (
+        select(Country)
+        .join(call_country, call_country.c.country_code == Country.code)
+        .join(Call, Call.id == call_country.c.call_id)
+        .where(Call.published_at.is_not(None))
+        .distinct()
+    )
+    return sorted(((c.code, c.name(locale)) for c in db.session.scalars(stmt)),
+                  key=lambda c: c[1])
+
+
+def _published_years() -> list[int]:
+    stmt = select(Call.year).where(Call.published_at.is_not(None)).distinct()
+    return sorted(db.session.scalars(stmt), reverse=True)
+
+
+@bp.get("/calls")
+def calls():
+    form = CallFilterForm(
+        request.args, country_choices=_published_country_choices(),
+        year_choices=_published_years(),
+    )
+    form.validate()  # an unknown value in the query string is ignored, not an error page
+    status = form.status.data if form.status.data in {"open", "upcoming", "closed", "all"} \
+        else "open"
+    now = utcnow()
+    stmt = published_calls_query(None if status == "all" else status, now)
+    if form.instrument.data in {i.value for i in CALL_INSTRUMENTS}:
+        stmt = stmt.where(Call.instrument == Instrument(form.instrument.data))
+    if form.country.data and not form.country.errors:
+        stmt = stmt.where(Call.countries.any(Country.code == form.country.data))
+    if (form.year.data or "").isdigit() and not form.year.errors:
+        stmt = stmt.where(Call.year == int(form.year.data))
+    page = paginate(db, stmt, per_page=PER_PAGE)
+    return render_template("public/calls/list.html", form=form, page=page, status=status,
+                           now=now, instrument_label=instrument_label)
+
+
+def get_published_call_or_404(call_id: int) -> Call:
+    """A published call; a draft looks exactly like a call that does not exist."""
+    call = db.session.get(Call, call_id)
+    if call is None or not call.is_published:
+        abort(404)
+    return call
+
+
+@bp.get("/calls/<int:call_id>")
+def call(call_id: int):
+    call = get_published_call_or_404(call_id)
+    return render_template("public/calls/show.html", call=call, now=utcnow(), preview=False,
+                           content_locale=_locale(), instrument_label=instrument_label)
+
+
+def pdf_response(call: Call, locale: str, preview: bool = False):
+    """The call as a PDF in one language, rendered through the one PDF renderer."""
+    with force_locale(locale):
+        pdf = render_pdf("documents/call.html", call=call, content_locale=locale, now=utcnow(),
+                         preview=preview, instrument_label=instrument_label)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="inserm-call-{call.year}-{call.id}-{locale}.pdf"'
+    )
+    return response
+
+
+@bp.get("/calls/<int:call_id>.pdf")
+def call_pdf(call_id: int):
+    call = get_published_call_or_404(call_id)
+    return pdf_response(call, _locale())
