@@ -199,7 +199,7 @@ class CallForm(FlaskForm):
     duration_years = IntegerField(_l("Duration (years)"),
                                   validators=[DataRequired(), NumberRange(1, MAX_DURATION_YEARS)])
     salaries_allowed = BooleanField(_l("Salaries are eligible"))
-    non_mobility_cap_pct = IntegerField(_l("Cap on costs other than mobility (% of each year)"),
+    non_mobility_cap_pct = IntegerField(_l("Cap on costs other than mobility (percentage of each year)"),
                                         validators=[Optional(), NumberRange(0, 100)])
 
     max_chars_abstract = IntegerField(TEXT_LIMIT_LABELS["abstract"],
