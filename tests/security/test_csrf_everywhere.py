@@ -24,4 +24,3 @@ def test_no_token_no_change(app, client, make_user, login, db, method, endpoint)
     assert response.status_code == 400, (
         f"{method} {url} as {role} without a CSRF token: {response.status_code}"
     )
-    assert b"form has expired" in response.data or b"formulaire a expir" in response.data

@@ -8,6 +8,9 @@ from tests.security.world import world_builder
 from webapp.models.calls import CooperationAgreement, Theme
 
 
+_THEME_NUMBERS = __import__('itertools').count(1)
+
+
 @world_builder
 def calls_world(world, make_user, db):
     manager = world.users["manager"]
@@ -16,7 +19,7 @@ def calls_world(world, make_user, db):
         manager, published=False, title_en="World draft call", title_fr=""
     )
     agreement = CooperationAgreement(title="World agreement")
-    theme = Theme(label_fr="Thème du monde", label_en=f"World theme {agreement.title} {id(world)}")
+    theme = Theme(label_fr="Thème du monde", label_en=f"World theme {agreement.title} {next(_THEME_NUMBERS)}")
     db.session.add_all([agreement, theme])
     db.session.flush()
     world.objects["agreement"] = agreement

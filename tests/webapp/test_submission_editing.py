@@ -556,3 +556,38 @@ def test_an_expired_form_gives_back_what_was_typed(app, coordinator, login, draf
     )
     assert auto.status_code == 400 and auto.json["ok"] is False
     assert fresh(db, draft).history == ""
+
+
+def test_the_list_and_the_card_ask_the_database_the_same_number_of_times_whatever_the_number(
+    app, as_coordinator, open_call, coordinator, db
+):
+    from sqlalchemy import event
+
+    from webapp.applicant.views import dashboard_cards
+
+    def statements(work):
+        count = {"n": 0}
+
+        def counter(*args):
+            count["n"] += 1
+
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            work()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        return count["n"]
+
+    def listing():
+        assert as_coordinator.get("/proposals").status_code == 200
+
+    def card():
+        db.session.expire_all()
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            assert "proposal(s)" in dashboard_cards(db.session.get(type(coordinator), coordinator.id))[0].text
+
+    make_proposal(open_call, coordinator, ProposalState.DRAFT)
+    few = statements(listing), statements(card)
+    for _ in range(20):
+        make_proposal(open_call, coordinator, ProposalState.SUBMITTED)
+    assert (statements(listing), statements(card)) == few

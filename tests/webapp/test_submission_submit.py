@@ -335,9 +335,12 @@ def test_a_decision_is_not_shown_before_it_is_released(as_coordinator, open_call
     proposal = make_proposal(open_call, coordinator, ProposalState.AWARDED)
     shown = page_text(as_coordinator.get(f"/proposals/{proposal.id}"))
     assert "Under assessment" in shown and "Awarded" not in shown
+    assert "Download the decision letter" not in shown
     proposal.decision_released_at = utcnow()
     db.session.commit()
-    assert "Awarded" in page_text(as_coordinator.get(f"/proposals/{proposal.id}"))
+    shown = page_text(as_coordinator.get(f"/proposals/{proposal.id}"))
+    assert "Awarded" in shown and "Download the decision letter" in shown
+    assert "Download the decision letter" in page_text(as_coordinator.get("/proposals"))
 
 
 # --- the letter-of-intent stage ---
@@ -448,3 +451,30 @@ def test_deadline_extensions_reach_every_draft_holder(app, open_call, coordinato
 def test_a_call_without_submissions_is_not_frozen(open_call, coordinator, db):
     make_proposal(open_call, coordinator, ProposalState.DRAFT)
     assert open_call.has_submissions is False
+
+
+def test_a_rush_of_submitters_loses_none(app, open_call, make_user, db):
+    """Ten coordinators submitting at the same moment: ten submissions, ten receipts, no error
+    (SQLite serialises the writers; PostgreSQL runs them side by side)."""
+    people = [make_user(is_permanent=True) for _ in range(10)]
+    drafts = [complete_draft(open_call, person) for person in people]
+    jobs = [
+        (person.get_id(), draft.id, draft.version_id) for person, draft in zip(people, drafts, strict=True)
+    ]
+    db.session.commit()
+
+    def send(job):
+        user_id, proposal_id, version = job
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = user_id, True
+        return client.post(f"/proposals/{proposal_id}/submit", data={"version": version}).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(send, jobs))
+    assert statuses == [302] * 10
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Submission.id))) == 10
+    receipts = db.session.scalars(db.select(IssuedDocument)).all()
+    assert len(receipts) == 10 and all(path_of(r.stored_name).exists() for r in receipts)
+    assert {p.state for p in db.session.scalars(db.select(Proposal))} == {"submitted"}
