@@ -31,6 +31,16 @@ def ranked(people):
     return ranked_call(people["manager"], [people["a1"], people["a2"], people["a3"]])
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(app):
+    """Use cases called outside a request speak the default language (French): read English."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+
 def _states(db, proposals):
     db.session.expire_all()
     return [db.session.get(type(p), p.id).state for p in proposals]
