@@ -7,7 +7,6 @@ from tests.factories import make_call
 from tests.security.world import world_builder
 from webapp.models.calls import CooperationAgreement, Theme
 
-
 _THEME_NUMBERS = __import__('itertools').count(1)
 
 

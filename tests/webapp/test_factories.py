@@ -1,4 +1,6 @@
 from tests.factories import make_call, make_proposal
+
+
 def test_factories(app, make_user, db):
     m = make_user(roles=("manager",))
     a = make_user()

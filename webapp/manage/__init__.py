@@ -6,8 +6,7 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)
 
-from webapp.manage import agreements, calls  # noqa: E402, F401
-from webapp.manage import assignment, consensus, ranking, reviewers, screening  # noqa: E402, F401
+from webapp.manage import agreements, assignment, calls, consensus, ranking, reviewers, screening  # noqa: E402, F401  # noqa: E402, F401
 
 
 def init_app(app) -> None:

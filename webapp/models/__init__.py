@@ -1,10 +1,28 @@
 """The models, one module per family. Importing this package registers every table."""
 
-from webapp.models.assessment import Consensus, ConflictDeclaration, EligibilityScreening, PoolInvitation, RankingMove, Review, ReviewAssignment, ReviewerProfile, ReviewReminder, ReviewScore  # noqa: F401, E501
+from webapp.models.assessment import (  # noqa: F401, E501
+    ConflictDeclaration,
+    Consensus,
+    EligibilityScreening,
+    PoolInvitation,
+    RankingMove,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    ReviewReminder,
+    ReviewScore,
+)
 from webapp.models.audit import AuditEvent, OutboxMessage
 from webapp.models.calls import Call, CallAttachmentKind, CallCriterion, CooperationAgreement, Theme  # noqa: F401, E501
+from webapp.models.decisions import (  # noqa: F401, E501
+    AgreementParty,
+    AwardedStructure,
+    BackgroundJob,
+    CommitteeMember,
+    RedressRequest,
+    StructureAgreement,
+)
 from webapp.models.documents import IssuedDocument
-from webapp.models.decisions import AgreementParty, AwardedStructure, BackgroundJob, CommitteeMember, RedressRequest, StructureAgreement  # noqa: F401, E501
 from webapp.models.proposals import Attachment, BudgetLine, Proposal, Submission, Team
 from webapp.models.reference import Country, Institution, InstrumentConfig
 from webapp.models.types import UTCDateTime, utcnow
