@@ -15,7 +15,7 @@ TEST_DEBS := chromium
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coop_test_$(shell id -u)
 
 .PHONY: run test test-postgres test-browser install install-dev system-deps test-system-deps \
-        migrate seed translations lint bench clean
+        migrate seed translations messages lint bench clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"' \
@@ -81,6 +81,13 @@ test-postgres: install-dev translations
 
 test-browser: install-dev translations
 	$(BIN)/python -m pytest -q -m browser
+
+# After changing interface strings: refresh the French catalogue (then fill the new msgstrs;
+# tests/webapp/test_translations.py fails on any left empty or fuzzy).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(BIN)/pybabel update -N -i messages.pot -d webapp/translations
+	rm -f messages.pot
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -257,3 +257,25 @@ class MoveForm(FlaskForm):
         _l("Justification (recorded in the audit trail)"),
         validators=[DataRequired(message=_l("Justify the move.")), Length(max=5000)],
     )
+
+
+class LetterOutcomeForm(FlaskForm):
+    """Two-stage calls: shortlist a letter of intent (an optional word for the applicants) or
+    turn it down (a reason, required, sent to the applicants)."""
+
+    message = TextAreaField(
+        _l("Message to the applicants (optional, added to the invitation)"),
+        validators=[Optional(), Length(max=5000)],
+    )
+    reason = TextAreaField(
+        _l("Reason the applicants are told (if not shortlisted)"), validators=[Optional(), Length(max=5000)]
+    )
+    action = StringField(validators=[Optional()])
+
+
+class BulkLettersForm(FlaskForm):
+    proposal_ids = MultiCheckboxField(
+        _l("Letters of intent"),
+        coerce=int,
+        validators=[DataRequired(message=_l("Choose at least one letter."))],
+    )

@@ -467,6 +467,61 @@ def start_stage(
     return None
 
 
+#: The shortest reason a programme manager may give applicants whose letter is not shortlisted.
+MIN_LOI_REASON_CHARS = 10
+
+
+def loi_outcome_problems(
+    now: datetime,
+    *,
+    shortlist: bool,
+    state: ProposalState | str,
+    stage: str,
+    loi_deadline_at: datetime | None,
+    closes_at: datetime | None,
+    grace: timedelta = NO_GRACE,
+    reason: str = "",
+) -> list[Problem]:
+    """Why a programme manager cannot shortlist (or turn down) this letter of intent now.
+
+    Letters are decided once their deadline (grace included) has passed, so every applicant is
+    judged on what the stage received; an invitation needs a full-proposal deadline still ahead,
+    and turning a letter down needs a reason the applicants are sent.
+    """
+    ensure_aware(now, "now")
+    problems: list[Problem] = []
+    if stage != STAGE_LOI or ProposalState(state) != ProposalState.LOI_SUBMITTED:
+        problems.append(
+            _p("loi_not_pending", "Only a submitted letter of intent awaiting its outcome can be decided.")
+        )
+        return problems
+    if loi_deadline_at is not None and not deadline_passed(now, loi_deadline_at, grace):
+        problems.append(
+            _p(
+                "loi_stage_open",
+                "Letters of intent are decided once their deadline has passed ({deadline}).",
+                deadline=loi_deadline_at,
+            )
+        )
+    if shortlist and closes_at is not None and deadline_passed(now, closes_at, NO_GRACE):
+        problems.append(
+            _p(
+                "full_deadline_passed",
+                "The full-proposal deadline ({deadline}) has passed: nobody can be invited any more.",
+                deadline=closes_at,
+            )
+        )
+    if not shortlist and len((reason or "").strip()) < MIN_LOI_REASON_CHARS:
+        problems.append(
+            _p(
+                "loi_reason_short",
+                "Give the applicants a reason of at least {min_chars} characters.",
+                min_chars=MIN_LOI_REASON_CHARS,
+            )
+        )
+    return problems
+
+
 # --- references, files, fingerprints -----------------------------------------------------------
 
 

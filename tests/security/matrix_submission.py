@@ -63,6 +63,19 @@ def _team_data(w):
     return {"laboratory": "Lab", "institution_name": "USP", "country_code": "BR", "leader_name": "J"}
 
 
+MANAGER_GET = expect(403, anonymous=302, manager=200)
+MANAGER_POST = expect(403, anonymous=302, manager=302)
+MANAGER_FORM_BACK = expect(403, anonymous=302, manager=422)
+
+
+def _letters(w):
+    return {"call_id": w.sub_two_stage.id}
+
+
+def _letter(w):
+    return {"call_id": w.sub_two_stage.id, "proposal_id": w.sub_letter.id}
+
+
 ROWS: dict = {
     ("GET", "applicant.start"): Row(START_GET, args=_call),
     ("POST", "applicant.start"): Row(START_POST, args=_call, note="a new draft for each applicant"),
@@ -118,4 +131,12 @@ ROWS: dict = {
     ("POST", "applicant.withdraw"): Row(OWNER_POST, args=_submitted, data=lambda w: {"reason": "No partner"}),
     ("POST", "applicant.start_full"): Row(OWNER_POST, args=lambda w: {"proposal_id": w.sub_shortlisted.id}),
     ("GET", "applicant.receipt"): Row(BOTH_GET, args=lambda w: {**_submitted(w), "version": 1}),
+    # the programme manager's side of two-stage calls: letters of intent
+    ("GET", "manage.letters"): Row(MANAGER_GET, args=_letters),
+    ("POST", "manage.letters"): Row(MANAGER_FORM_BACK, args=_letters, note="nothing chosen: the list again"),
+    ("GET", "manage.letter"): Row(MANAGER_GET, args=_letter),
+    ("POST", "manage.letter"): Row(MANAGER_POST, args=_letter, data=lambda w: {"action": "shortlist"}),
+    ("GET", "manage.letter_file"): Row(
+        MANAGER_GET, args=lambda w: {**_letter(w), "attachment_id": w.sub_letter_file.id}
+    ),
 }

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tests.factories import make_call, make_proposal
 from tests.security.world import world_builder
-from tests.submission_support import complete_draft, mark_submitted
+from tests.submission_support import attach, complete_draft, mark_submitted
 from webapp.models import Team, utcnow
 from workflows.proposal_states import ProposalState
 
@@ -39,8 +39,13 @@ def submission_world(world, make_user, db):
     shortlisted = make_proposal(
         two_stage, owner, ProposalState.LOI_SHORTLISTED, stage="loi", co_coordinator_id=co.id
     )
+    letter = make_proposal(two_stage, owner, ProposalState.LOI_SUBMITTED, stage="loi", co_coordinator_id=co.id)
     db.session.commit()
+    letter_file = attach(letter, "cv_coordinator")
     world.objects.update(
+        sub_two_stage=two_stage,
+        sub_letter=letter,
+        sub_letter_file=letter_file,
         sub_call=call,
         sub_draft=draft,
         sub_team=next(t for t in draft.teams if not t.is_inserm),

@@ -576,6 +576,7 @@ def test_agreement_articles_in_each_instrument_and_language(people, db, instrume
 def test_signing_works_inside_a_running_event_loop(app):
     """pyHanko's synchronous API starts an event loop; inside a running one it signs in a thread."""
     import asyncio
+    import concurrent.futures
 
     from weasyprint import HTML
 
@@ -584,6 +585,14 @@ def test_signing_works_inside_a_running_event_loop(app):
     pdf = HTML(string="<p>Décision</p>").write_pdf()
 
     async def inside_a_loop():
+        asyncio.get_running_loop()  # raises unless a loop is running here
         return check_signature(sign_pdf(pdf, reason="test"))
 
-    assert asyncio.run(inside_a_loop()).ok
+    def in_a_fresh_thread():
+        with app.app_context():
+            return asyncio.run(inside_a_loop())
+
+    # A thread of its own: the browser tests' Playwright session may already run a loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(in_a_fresh_thread).result()
+    assert result.ok

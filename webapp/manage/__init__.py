@@ -6,7 +6,16 @@ from flask import Blueprint
 
 bp = Blueprint("manage", __name__)
 
-from webapp.manage import agreements, assignment, calls, consensus, ranking, reviewers, screening  # noqa: E402, F401  # noqa: E402, F401
+from webapp.manage import (  # noqa: E402, F401
+    agreements,
+    assignment,
+    calls,
+    consensus,
+    letters,
+    ranking,
+    reviewers,
+    screening,
+)
 
 
 def init_app(app) -> None:

@@ -70,6 +70,11 @@ class Proposal(db.Model):
     withdraw_reason: Mapped[str] = mapped_column(Text, default="")
     ineligible_reason: Mapped[str] = mapped_column(Text, default="")
     country_flagged: Mapped[bool] = mapped_column(default=False)  # call policy "flag"
+    # Two-stage calls: the programme manager's outcome for the letter of intent (0008). The
+    # feedback is sent to the applicants: the reason when not shortlisted, an optional word otherwise.
+    loi_feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
+    loi_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    loi_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     # Assessment (filled by the assessment capability).
     consensus_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
