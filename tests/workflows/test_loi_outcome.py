@@ -61,6 +61,7 @@ def test_only_a_pending_letter_is_decided(state, stage):
 def test_naive_times_are_refused():
     with pytest.raises(ValueError):
         loi_outcome_problems(
-            datetime(2027, 3, 2), shortlist=True, state="loi_submitted", stage="loi",
+            datetime(2027, 3, 2),  # noqa: DTZ001 - naive on purpose
+            shortlist=True, state="loi_submitted", stage="loi",
             loi_deadline_at=LOI_DEADLINE, closes_at=CLOSES,
         )
