@@ -102,3 +102,35 @@ class AnswerRedressForm(FlaskForm):
 
 class VerifyForm(FlaskForm):
     document = FileField(_l("PDF to check"), validators=[FileRequired(_l("Choose a PDF file."))])
+
+
+class CommitteesForm(FlaskForm):
+    """The committee members' names of an agreement not yet signed (one field per seat, added by
+    `committees_form`), and what the correction changes."""
+
+    reason = TextAreaField(
+        _l("What the correction changes"),
+        validators=[DataRequired(message=_l("Say what the correction changes.")), Length(max=1000)],
+    )
+
+    def names(self) -> dict[int, str]:
+        return {
+            int(name.removeprefix("member_")): field.data or ""
+            for name, field in self._fields.items()
+            if name.startswith("member_")
+        }
+
+
+def committees_form(members, **kwargs) -> CommitteesForm:
+    """A `CommitteesForm` with a name field per seat, filled with the names on record."""
+
+    class Form(CommitteesForm):
+        pass
+
+    for member in members:
+        setattr(
+            Form,
+            f"member_{member.id}",
+            StringField(member.affiliation, default=member.name, validators=[Length(max=200)]),
+        )
+    return Form(**kwargs)

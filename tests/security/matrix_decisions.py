@@ -75,6 +75,9 @@ ROWS: dict = {
         expect(403, anonymous=302, manager=422), args=_party("unsigned_party"), note="no scan: form again"
     ),
     ("GET", "directorate.party_scan"): Row(DECIDERS, args=_party("signed_party")),
+    ("POST", "directorate.update_committees"): Row(
+        expect(403, anonymous=302, manager=422), args=_agreement, note="no reason given: form again"
+    ),
     # decisions as applicants meet them
     ("GET", "decisions.letter"): Row(
         expect(HIDDEN, anonymous=302, owner=200, co_coordinator=200, manager=200, directorate=200),

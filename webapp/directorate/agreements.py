@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from forms.auth import ConfirmForm
-from forms.decisions import SignatureForm, UnitAgreementForm
+from forms.decisions import SignatureForm, UnitAgreementForm, committees_form
 from webapp.access import can_issue_agreement, can_view_decisions, roles_required
 from webapp.directorate import bp
 from webapp.directorate.views import _render_proposal, get_decision_proposal_or_404, instrument_label
@@ -121,7 +121,7 @@ def new_unit_agreement():
     return redirect(url_for(".agreement", agreement_id=agreement_id))
 
 
-def _render_agreement(agreement, form=None, refused=(), party_id=None, status=200):
+def _render_agreement(agreement, form=None, refused=(), party_id=None, status=200, committees=None):
     versions = list(
         db.session.scalars(
             select(IssuedDocument)
@@ -138,6 +138,8 @@ def _render_agreement(agreement, form=None, refused=(), party_id=None, status=20
         refused=list(refused),
         failed_party=party_id,
         instrument_label=instrument_label,
+        committees_editable=ops.committees_editable(agreement),
+        committees=committees or committees_form(agreement.members, formdata=None),
     ), status
 
 
@@ -204,3 +206,23 @@ def party_scan(agreement_id: int, party_id: int):
     if not party.scan_stored_name:
         abort(404)
     return _pdf(party.scan_stored_name, f"{agreement.reference}-signature-{party.position + 1}.pdf")
+
+
+@bp.post("/agreements/<int:agreement_id>/committees")
+@roles_required(can_issue_agreement)
+def update_committees(agreement_id: int):
+    agreement = get_agreement_or_404(agreement_id)
+    form = committees_form(agreement.members)
+    if not form.validate_on_submit():
+        return _render_agreement(agreement, committees=form, status=422)
+    try:
+        document = ops.update_committees(agreement, form.names(), form.reason.data, _actor())
+    except DecisionRefused as refused:
+        db.session.rollback()
+        agreement = get_agreement_or_404(agreement_id)
+        return _render_agreement(agreement, refused=refused.messages, committees=form, status=422)
+    version = document.version
+    db.session.commit()
+    flash(_("Committees saved: version %(n)d of the agreement is issued and supersedes the previous one.",
+            n=version), "success")
+    return redirect(url_for(".agreement", agreement_id=agreement_id))

@@ -18,7 +18,7 @@ from webapp.documents import issued
 from webapp.documents.signing import signer_name
 from webapp.extensions import db
 from webapp.mail import queue_mail
-from webapp.models import Country, Proposal, User, utcnow
+from webapp.models import Country, IssuedDocument, Proposal, User, utcnow
 from webapp.models.decisions import (
     AgreementParty,
     AwardedStructure,
@@ -366,3 +366,52 @@ def _create_structure(agreement: StructureAgreement, actor: User, now: datetime)
 
 def structure_of(agreement: StructureAgreement) -> AwardedStructure | None:
     return db.session.scalar(select(AwardedStructure).where(AwardedStructure.agreement_id == agreement.id))
+
+
+# --- committee membership, before anyone signs ---------------------------------------------------
+
+
+def committees_editable(agreement: StructureAgreement) -> bool:
+    """The names on the committees may change while no party has signed the text that lists
+    them; after a signature, a change of membership is an amendment."""
+    return agreement.fully_signed_at is None and not any(p.signed_at for p in agreement.parties)
+
+
+def update_committees(
+    agreement: StructureAgreement, names: dict[int, str], reason: str, actor: User
+) -> IssuedDocument:
+    """Name the committee members (e.g. each authority's representative on a GDRE/GDRI steering
+    committee) and issue the corrected agreement, which supersedes the previous version."""
+    if not committees_editable(agreement):
+        raise DecisionRefused(
+            str(_l("A party has already signed this agreement: its committees change by amendment only."))
+        )
+    reason = (reason or "").strip()
+    changes = {}
+    for member in agreement.members:
+        if member.id not in names:
+            continue
+        name = " ".join((names[member.id] or "").split())[:200]
+        if name != member.name:
+            changes[member.id] = (member, member.name, name)
+    problems = []
+    if not changes:
+        problems.append(str(_l("No name was changed: the agreement stays as it is.")))
+    if any(m.role == "chair" and not new for m, _old, new in changes.values()):
+        problems.append(str(_l("The chair of a committee must be named.")))
+    if not reason:
+        problems.append(str(_l("Say what the correction changes: it is recorded with the new version.")))
+    if problems:
+        raise DecisionRefused(*problems)
+    for member, _old, new in changes.values():
+        member.name = new
+    db.session.flush()
+    record(
+        actor,
+        "agreement.committees_changed",
+        agreement,
+        before={str(mid): old for mid, (_m, old, _new) in changes.items()},
+        after={"names": {str(mid): new for mid, (_m, _old, new) in changes.items()}, "reason": reason[:1000]},
+    )
+    _issue_document(agreement, actor)
+    return db.session.get(IssuedDocument, agreement.document_id)
