@@ -287,6 +287,25 @@ def sweep_task() -> None:
             db.session.remove()
 
 
+@huey.periodic_task(crontab(minute="5"))
+def review_reminders_task() -> int:
+    """Every hour, the reviewers' reminders before their due dates (7, 3 and 1 days). The use
+    case sends at most one per assignment and Paris day, so the hourly runs after the first of
+    the day send nothing more, and a worker that was down catches up when it is back."""
+    from flask import current_app as app_now
+
+    from webapp.operations.assessment import send_review_reminders
+
+    app = _job_app()
+    with app.app_context(), app_now.test_request_context("/"):  # url_for for the links
+        try:
+            sent = send_review_reminders()
+            db.session.commit()
+            return sent
+        finally:
+            db.session.remove()
+
+
 # --- progress -----------------------------------------------------------------------------------------
 
 
