@@ -485,16 +485,25 @@ def resend_invitation(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/join")
 @login_required
 def join(proposal_id: int):
-    proposal = get_proposal_or_404(proposal_id)
-    require(
-        can_accept_co_coordination(current_user, proposal),
+    return _confirmed_step(
+        proposal_id,
+        can_accept_co_coordination,
         _("Only the invited co-coordinator can join this proposal."),
+        ops.accept_co_coordination,
+        lambda p: _("You joined proposal %(reference)s as co-coordinator.", reference=p.reference),
     )
+
+
+def _confirmed_step(proposal_id: int, allowed, refusal: str, step, done):
+    """A one-button step on a proposal: the permission, the confirmation form, the use case
+    ``step(proposal, actor)``, one commit, the message ``done(proposal)``, back to the proposal."""
+    proposal = get_proposal_or_404(proposal_id)
+    require(allowed(current_user, proposal), refusal)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ops.accept_co_coordination(proposal, _actor())
+    step(proposal, _actor())
     db.session.commit()
-    flash(_("You joined proposal %(reference)s as co-coordinator.", reference=proposal.reference), "success")
+    flash(done(proposal), "success")
     return redirect(url_for(".proposal", proposal_id=proposal.id))
 
 
@@ -863,17 +872,13 @@ def withdraw(proposal_id: int):
 @bp.post("/proposals/<int:proposal_id>/full-proposal")
 @login_required
 def start_full(proposal_id: int):
-    proposal = get_proposal_or_404(proposal_id)
-    require(
-        can_start_full_proposal(current_user, proposal),
+    return _confirmed_step(
+        proposal_id,
+        can_start_full_proposal,
         _("Only the coordinator of a shortlisted letter of intent can start the full proposal."),
+        ops.start_full_proposal,
+        lambda p: _("The full proposal is open: complete the texts, budget and documents, then submit."),
     )
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    ops.start_full_proposal(proposal, _actor())
-    db.session.commit()
-    flash(_("The full proposal is open: complete the texts, budget and documents, then submit."), "success")
-    return redirect(url_for(".proposal", proposal_id=proposal.id))
 
 
 @bp.get("/proposals/<int:proposal_id>/receipts/<int:version>.pdf")

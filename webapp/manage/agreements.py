@@ -77,18 +77,23 @@ def new_agreement():
     form = _form()
     if request.method == "GET":
         form.add_partner_rows()
-    elif form.validate_on_submit():
-        try:
-            ops.create_agreement(_data(form), current_user._get_current_object())
-        except ops.AgreementError as exc:
-            db.session.rollback()
-            form.title.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Cooperation agreement saved."), "success")
-            return redirect(url_for(".agreements"))
+    elif form.validate_on_submit() and _saved(form, lambda data, actor: ops.create_agreement(data, actor)):
+        return redirect(url_for(".agreements"))
     return render_template("manage/agreements/edit.html", form=form, agreement=None), (
         200 if request.method == "GET" else 422)
+
+
+def _saved(form, save) -> bool:
+    """Run ``save(data, actor)`` and commit; on a refusal, roll back and show it on the form."""
+    try:
+        save(_data(form), current_user._get_current_object())
+    except ops.AgreementError as exc:
+        db.session.rollback()
+        form.title.errors.append(str(exc))
+        return False
+    db.session.commit()
+    flash(_("Cooperation agreement saved."), "success")
+    return True
 
 
 @bp.route("/agreements/<int:agreement_id>/edit", methods=["GET", "POST"])
@@ -104,16 +109,10 @@ def edit_agreement(agreement_id: int):
         form.add_partner_rows([
             ops.PartnerData(p.name, p.acronym, p.country_code) for p in agreement.partners
         ])
-    elif form.validate_on_submit():
-        try:
-            ops.update_agreement(agreement, _data(form), current_user._get_current_object())
-        except ops.AgreementError as exc:
-            db.session.rollback()
-            form.title.errors.append(str(exc))
-        else:
-            db.session.commit()
-            flash(_("Cooperation agreement saved."), "success")
-            return redirect(url_for(".agreements"))
+    elif form.validate_on_submit() and _saved(
+        form, lambda data, actor: ops.update_agreement(agreement, data, actor)
+    ):
+        return redirect(url_for(".agreements"))
     return render_template("manage/agreements/edit.html", form=form, agreement=agreement), (
         200 if request.method == "GET" else 422)
 
