@@ -353,7 +353,7 @@ def test_a_call_from_publication_to_the_decision_letter(live_server, page, peopl
         # (scoped: the page the manager leaves has the call's title as a link too)
         manager.get_by_test_id("queue-calls").get_by_role("link", name=call_title).click()
         manager.get_by_test_id("release").click()
-        manager.get_by_text("1 decisions released").wait_for()
+        manager.get_by_text("1 decision released").wait_for()
         assert "released" in manager.get_by_test_id(f"decision-{reference}").inner_text()
         manager.wait_for_function("document.querySelector('#letters-bar').value === 1")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.auth import ConfirmForm
@@ -157,9 +158,10 @@ def release(call_id: int):
         return _render_call(get_call_or_404(call_id), refused=refused.messages, status=422)
     db.session.commit()  # the letter jobs are queued once this has committed
     flash(
-        _(
-            "%(n)d decisions released: the applicants are notified and the letters are being issued.",
-            n=len(released),
+        ngettext(
+            "%(num)d decision released: the applicants are notified and the letter is being issued.",
+            "%(num)d decisions released: the applicants are notified and the letters are being issued.",
+            len(released),
         ),
         "success",
     )
