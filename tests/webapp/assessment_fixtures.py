@@ -79,12 +79,25 @@ def scores(call, value=4, **by_code):
     return {c.code: by_code.get(c.code, value) for c in call.criteria}
 
 
-def submit(assignment, reviewer_user, score_map, *, for_applicants=LONG, comment=LONG, confidential=""):
+def submit(
+    assignment,
+    reviewer_user,
+    score_map,
+    *,
+    for_applicants=LONG,
+    comment=LONG,
+    confidential="",
+    ethics: bool | str = False,
+):
+    """Submit a review. ``confidential`` is the comment for the committee only; ``ethics`` raises
+    the ethics flag (a string also gives the ethics comment)."""
     data = ops.ReviewData(
         scores=score_map,
         comments={code: comment for code in score_map},
         for_applicants=for_applicants,
         confidential=confidential,
+        ethics_flag=bool(ethics),
+        ethics_comment=ethics if isinstance(ethics, str) else "",
     )
     return in_request(ops.save_review, assignment, reviewer_user, data, None, submit=True)
 

@@ -1,13 +1,18 @@
 """Conflicts hidden everywhere, and reviewer anonymity: a conflicted reviewer never meets the
 proposal again (lists, counts, pages, files, exports, e-mails); applicants never learn who
-reviewed them; reviewers see each other's names only once a manager opens the consensus."""
+reviewed them (pages, decision letter, e-mails); reviewers see each other's names only once a
+manager opens the consensus; the confidential comment stays with the managers and neither it nor
+the ethics note ever reaches the applicants."""
 
 from __future__ import annotations
 
+import io
 import json
 
+import pypdf
 import pytest
 
+from tests.decisions_factories import decide_and_release
 from tests.factories import make_call, make_proposal
 from tests.webapp.assessment_fixtures import (
     accept_and_declare,
@@ -21,6 +26,7 @@ from tests.webapp.assessment_fixtures import (
 )
 from webapp.extensions import db as _db
 from webapp.models import Attachment, OutboxMessage, Proposal
+from webapp.models.assessment import Review
 from webapp.operations import assessment as ops
 from webapp.storage import save_bytes
 
@@ -63,6 +69,60 @@ def setting(manager, make_user, db):
 
 def _mentions(text: str, proposal) -> bool:
     return any(token in text for token in (proposal.title, proposal.acronym, proposal.reference))
+
+
+CONFIDENTIAL = "Committee only: the partner lab lost its accreditation in 2023."
+ETHICS_NOTE = "The primate protocol of the partner team has no approval number."
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, whitespace collapsed (as tests/webapp/test_decisions_documents.py)."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+def _rank_propose_and_release(call, proposal, manager, make_user, login, app, db) -> Proposal:
+    """The manager ranks and proposes the call; the Directorate-General awards the proposal and
+    releases the decisions (the letter is issued)."""
+    client = login(manager, app.test_client())
+    assert client.post(f"/manage/calls/{call.id}/ranking/rank").status_code == 302
+    assert client.post(f"/manage/calls/{call.id}/ranking/propose").status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Proposal, proposal.id)
+    assert stored.state == "proposed"
+    dg = make_user(roles=("directorate",), email="dg@inserm.example", first_name="Marc", last_name="Lefevre")
+    decide_and_release(call, dg, manager, [stored], {stored: "award"})
+    db.session.expire_all()
+    stored = db.session.get(Proposal, proposal.id)
+    assert stored.state == "awarded" and stored.decision_released_at is not None
+    return stored
+
+
+def _what_the_applicant_sees(owner, proposal, login, app) -> dict[str, str]:
+    """What the applicant can read, by where: their pages about the proposal, the decision
+    letter's text and every e-mail they received."""
+    client = login(owner, app.test_client())
+    seen = {}
+    for url in (
+        "/dashboard",
+        "/proposals",
+        f"/proposals/{proposal.id}",
+        f"/proposals/{proposal.id}/documents",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        seen[url] = response.get_data(as_text=True)
+    assert proposal.reference in seen[f"/proposals/{proposal.id}"]
+    letter = client.get(f"/decisions/proposals/{proposal.id}/letter")
+    assert letter.status_code == 200 and letter.mimetype == "application/pdf"
+    seen["decision letter"] = pdf_text(letter.data)
+    mails = _db.session.scalars(_db.select(OutboxMessage).where(OutboxMessage.recipient == owner.email)).all()
+    assert mails
+    for mail in mails:
+        seen[f"mail {mail.template} #{mail.id}"] = "\n".join(
+            (mail.subject, mail.body_text, mail.body_html or "")
+        )
+    return seen
 
 
 def test_a_conflicted_reviewer_never_meets_the_proposal_again(setting, login, app, db, manager, outbox):
@@ -139,7 +199,7 @@ def test_reviewers_see_each_other_only_once_the_consensus_is_opened(setting, log
     assert "Consensus" in client.get(f"/review/assignments/{a1.id}/review").get_data(as_text=True)
 
 
-def test_applicants_never_learn_who_reviewed_them(setting, login, app, db, manager, outbox):
+def test_applicants_never_learn_who_reviewed_them(setting, login, app, db, manager, make_user):
     call, owner, proposal, (r1, r2, conflicted), (a1, a2, ac) = setting
     _third_declines(ac, conflicted)
     accept_and_declare(a1, r1)
@@ -150,6 +210,7 @@ def test_applicants_never_learn_who_reviewed_them(setting, login, app, db, manag
         r1,
         scores(call, 5),
         for_applicants="A convincing partnership. Best regards, Anna Berg (anna.berg@ki.example)",
+        confidential=CONFIDENTIAL,
     )
     submit(
         a2, r2, scores(call, 4), for_applicants="I agree with Dr BERG on the programme; see also my notes."
@@ -160,12 +221,7 @@ def test_applicants_never_learn_who_reviewed_them(setting, login, app, db, manag
         manager,
         comment="Both reviewers (Berg and Paul Bernard) praised the mobility plan.",
     )
-    client = login(manager, app.test_client())
-    client.post(f"/manage/calls/{call.id}/ranking/rank")
-    client.post(f"/manage/calls/{call.id}/ranking/propose")
-    db.session.expire_all()
-    stored = db.session.get(Proposal, proposal.id)
-    assert stored.state == "proposed"
+    stored = _rank_propose_and_release(call, proposal, manager, make_user, login, app, db)
     summary = json.dumps(stored.assessment_summary, ensure_ascii=False)
     identities = [
         r1.email,
@@ -180,19 +236,82 @@ def test_applicants_never_learn_who_reviewed_them(setting, login, app, db, manag
     ]
     assert [i for i in identities if i in summary] == []
     assert "A convincing partnership." in summary and "praised the mobility plan" in summary
+    assert CONFIDENTIAL not in summary
     for key in ("reviewer", "reviewer_id", "reviewers"):
         assert key not in stored.assessment_summary
     ids = {str(r.id) for r in (r1, r2, conflicted)}
     assert all(c.get("code") not in ids for c in stored.assessment_summary["criteria"])
-    # Every e-mail the applicants received through the assessment is free of reviewer identity.
+    # An ineligible proposal's e-mail (its reason) is also among what the applicant receives.
     second = make_proposal(call, owner, "submitted", title="Second")
-    client.post(
+    manager_client = login(manager, app.test_client())
+    manager_client.post(
         f"/manage/proposals/{second.id}/screening",
         data={"action": "ineligible", "reason": "The partner letter does not attest any co-funding."},
     )
-    owner_mails = _db.session.scalars(
-        _db.select(OutboxMessage).where(OutboxMessage.recipient == owner.email)
-    ).all()
-    assert owner_mails
-    for mail in owner_mails:
-        assert [i for i in identities if i in mail.subject + mail.body_text] == []
+    # Every page, the decision letter and every e-mail the applicant has are free of reviewer
+    # identity and of the confidential comment.
+    seen = _what_the_applicant_sees(owner, stored, login, app)
+    mail_templates = {where.split()[1] for where in seen if where.startswith("mail ")}
+    assert {"screening_ineligible", "decision_released"} <= mail_templates
+    # The letter prints the anonymised summary: the scrubbed comments are there, the names not.
+    assert "A convincing partnership." in seen["decision letter"]
+    assert "praised the mobility plan" in seen["decision letter"]
+    leaks = {
+        where: [i for i in [*identities, CONFIDENTIAL] if i in text]
+        for where, text in seen.items()
+        if any(i in text for i in [*identities, CONFIDENTIAL])
+    }
+    assert leaks == {}
+
+
+def test_the_confidential_comment_and_the_ethics_flag_never_reach_the_applicants(
+    setting, login, app, db, manager, make_user
+):
+    call, owner, proposal, (r1, r2, conflicted), (a1, a2, ac) = setting
+    _third_declines(ac, conflicted)
+    for a, r in ((a1, r1), (a2, r2)):
+        accept_and_declare(a, r)
+    submit(a1, r1, scores(call, 5), confidential=CONFIDENTIAL, ethics=ETHICS_NOTE)
+    submit(a2, r2, scores(call, 4))
+    db.session.expire_all()
+    review = db.session.scalar(db.select(Review).where(Review.assignment_id == a1.id))
+    assert (review.confidential_comment, review.ethics_flag, review.ethics_comment) == (
+        CONFIDENTIAL,
+        True,
+        ETHICS_NOTE,
+    )
+    other = db.session.scalar(db.select(Review).where(Review.assignment_id == a2.id))
+    assert (other.confidential_comment, other.ethics_flag, other.ethics_comment) == ("", False, "")
+
+    # The manager's consensus page shows both, the ethics issue flagged once (Anna Berg's column).
+    manager_page = (
+        login(manager, app.test_client())
+        .get(f"/manage/proposals/{proposal.id}/consensus")
+        .get_data(as_text=True)
+    )
+    assert CONFIDENTIAL in manager_page and "Confidential, for the committee" in manager_page
+    assert manager_page.count('data-testid="ethics-flag"') == 1 and ETHICS_NOTE in manager_page
+
+    # Once the consensus is opened, the fellow reviewer sees the scores and names, not the
+    # confidential comment; neither does its author on the shared page.
+    record_consensus(db.session.get(Proposal, proposal.id), manager, open_=True)
+    for r, a in ((r2, a2), (r1, a1)):
+        shared = login(r, app.test_client()).get(f"/review/assignments/{a.id}/consensus")
+        assert shared.status_code == 200
+        text = shared.get_data(as_text=True)
+        assert "Anna Berg" in text and "Paul Bernard" in text
+        assert CONFIDENTIAL not in text and "Confidential, for the committee" not in text
+
+    # The anonymised summary (decision letters) holds neither the confidential comment nor the
+    # ethics note; the applicant never meets them, in pages, letter or e-mails.
+    stored = _rank_propose_and_release(call, proposal, manager, make_user, login, app, db)
+    summary = json.dumps(stored.assessment_summary, ensure_ascii=False)
+    assert stored.assessment_summary["comments_for_applicants"]  # the summary is not empty
+    assert CONFIDENTIAL not in summary and ETHICS_NOTE not in summary
+    assert "accreditation" not in summary and "primate" not in summary
+    seen = _what_the_applicant_sees(owner, stored, login, app)
+    leaks = {
+        where: [t for t in (CONFIDENTIAL, ETHICS_NOTE, "accreditation", "primate") if t in text]
+        for where, text in seen.items()
+    }
+    assert {where: found for where, found in leaks.items() if found} == {}

@@ -186,31 +186,86 @@ def test_ranking_waits_for_screening_reviews_and_consensus(call, four, people, m
     assert {p.state for p in db.session.scalars(db.select(Proposal))} == {"reviewed"}
 
 
-def test_exports_store_formulas_as_text(call, people, manager, manager_client, db):
-    owner, r1, r2 = people
-    evil = '=HYPERLINK("http://evil.example","click")'
-    proposal = reviewed(
-        call, owner, manager, [(r1, scores(call, 4)), (r2, scores(call, 4))], title=evil, acronym="+SUM(1)"
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _xlsx_cells(data: bytes) -> dict:
+    sheet = load_workbook(io.BytesIO(data)).active
+    return {cell.value: cell for row in sheet.iter_rows() for cell in row if cell.value is not None}
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_exports_store_formulas_as_text(call, people, manager, manager_client, make_user, db):
+    """Text typed by applicants (title, acronym) or reviewers (their name) starting with = + - @
+    reaches both exports as inert text: a text cell in XLSX, a leading apostrophe in CSV. (Neither
+    export carries the reviews' or the consensus' comments.)"""
+    owner, _r1, _r2 = people
+    # Reviewers' names reach the scores export only; the titles the ranking export only.
+    equals = reviewer(make_user, "eq@lab.example", first_name="=1+2", last_name="Equals")
+    minus = reviewer(make_user, "minus@lab.example", first_name='-2+3+cmd|" /C calc"!A0', last_name="Minus")
+    first = reviewed(
+        call,
+        owner,
+        manager,
+        [(equals, scores(call, 4)), (minus, scores(call, 4))],
+        title='=HYPERLINK("http://evil.example","click")',
+        acronym="+SUM(1)",
     )
-    record_consensus(proposal, manager)
-    response = manager_client.get(f"/manage/calls/{call.id}/ranking.xlsx")
-    assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith("attachment;")
-    sheet = load_workbook(io.BytesIO(response.data)).active
-    cells = {cell.value: cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
-    assert cells[evil].data_type == "s" and cells["+SUM(1)"].data_type == "s"
-    rows = list(
-        csv.reader(
-            io.StringIO(manager_client.get(f"/manage/calls/{call.id}/ranking.csv").data.decode("utf-8-sig"))
-        )
+    second = reviewed(
+        call,
+        owner,
+        manager,
+        [(equals, scores(call, 3)), (minus, scores(call, 3))],
+        title="-1+1 EVIL",
+        acronym="@SUM(A1)",
     )
-    assert rows[1][2] == "'+SUM(1)" and rows[1][3] == "'" + evil
-    scores_csv = manager_client.get(f"/manage/calls/{call.id}/scores.csv").data.decode("utf-8-sig")
-    assert "Anna Berg" in scores_csv and "Paul Bernard" in scores_csv
+    for p in (first, second):
+        record_consensus(p, manager)
+    ranking_values = {  # column -> {reference: value}
+        "Title": {first.reference: first.title, second.reference: second.title},
+        "Acronym": {first.reference: "+SUM(1)", second.reference: "@SUM(A1)"},
+    }
+    scores_values = {
+        "Acronym": {"+SUM(1)", "@SUM(A1)"},
+        "Reviewer": {equals.full_name, minus.full_name},
+    }
+    assert {v[0] for column in ranking_values.values() for v in column.values()} == set(FORMULA_STARTS)
+    assert {v[0] for column in scores_values.values() for v in column} == set(FORMULA_STARTS)
+
+    # XLSX: each value is a text cell holding the literal text; no formula cell anywhere.
+    for kind, expected in (
+        ("ranking", {v for column in ranking_values.values() for v in column.values()}),
+        ("scores", {v for column in scores_values.values() for v in column}),
+    ):
+        response = manager_client.get(f"/manage/calls/{call.id}/{kind}.xlsx")
+        assert response.status_code == 200, kind
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        cells = _xlsx_cells(response.data)
+        for value in expected:
+            assert value in cells, (kind, value)
+            assert cells[value].data_type == "s" and cells[value].value == value, (kind, value)
+        assert [c.coordinate for c in cells.values() if c.data_type == "f"] == [], kind
+
+    # CSV: each value is neutralised by a leading apostrophe, and no cell starts like a formula.
+    ranking_rows = _csv_rows(manager_client.get(f"/manage/calls/{call.id}/ranking.csv").data)
+    assert len(ranking_rows) == 2
+    for row in ranking_rows:
+        for column, by_reference in ranking_values.items():
+            assert row[column] == "'" + by_reference[row["Reference"]], (column, row)
+    scores_rows = _csv_rows(manager_client.get(f"/manage/calls/{call.id}/scores.csv").data)
+    assert len(scores_rows) == 4  # two reviews of each proposal
+    for column, values in scores_values.items():
+        assert {row[column] for row in scores_rows} == {"'" + v for v in values}, column
+    for rows in (ranking_rows, scores_rows):
+        header_and_cells = [*rows[0].keys(), *(cell for row in rows for cell in row.values())]
+        assert [c for c in header_and_cells if c.startswith(FORMULA_STARTS)] == []
     scores_sheet = load_workbook(
         io.BytesIO(manager_client.get(f"/manage/calls/{call.id}/scores.xlsx").data)
     ).active
-    assert scores_sheet.max_row == 3  # the header and two reviews
+    assert scores_sheet.max_row == 5  # the header and four reviews
     assert manager_client.get(f"/manage/calls/{call.id}/ranking.pdf").status_code == 404
 
 

@@ -4,7 +4,7 @@ form built from the grid (draft, submit, lock, optimistic locking), reopening, r
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -74,6 +74,25 @@ def test_queue_invitation_accept_declare_then_open(setting, login, app, db):
     for criterion in call.criteria:  # the form is the call's grid
         assert str(escape(criterion.label_en)) in page
     assert "Paul Bernard" not in page and "paul.bernard" not in page  # never the other reviewer
+
+
+def test_the_queue_shows_due_dates_in_paris_time_soonest_first(setting, login, app, db, manager):
+    call, owner, proposal, (r1, a1), _ = setting
+    second = make_proposal(call, owner, "eligible", title="Synapses at sea")
+    a3 = propose(second, r1, manager)
+    send(call, manager)
+    # The first assignment is due later (summer time, UTC+2) than the second (winter time, UTC+1).
+    db.session.get(ReviewAssignment, a1.id).due_at = datetime(2031, 7, 1, 10, 0, tzinfo=UTC)
+    db.session.get(ReviewAssignment, a3.id).due_at = datetime(2031, 3, 10, 10, 0, tzinfo=UTC)
+    db.session.commit()
+    queue = login(r1, app.test_client()).get("/review/").get_data(as_text=True)
+    assert "Due (Paris time)" in queue
+    rows = queue.split('data-testid="queue-row"')[1:]
+    assert len(rows) == 2
+    # Soonest first, whatever the order of the assignments.
+    assert second.reference in rows[0] and proposal.reference in rows[1]
+    assert "10 March 2031, 11:00" in rows[0] and "1 July 2031, 12:00" in rows[1]
+    assert "10 March 2031, 10:00" not in queue and "1 July 2031, 10:00" not in queue  # not UTC
 
 
 def test_declining_tells_the_manager(setting, login, app, db, outbox, manager):
