@@ -13,6 +13,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_DEBS := chromium
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coop_test_$(shell id -u)
+# pytest-xdist workers: one per core by default (`make test TEST_WORKERS=0` runs in one process).
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-postgres test-browser install install-dev system-deps test-system-deps \
         migrate seed translations messages lint bench clean
@@ -71,16 +73,16 @@ run: seed
 	  $(BIN)/flask run --host $(HOST) --port $(PORT) --with-threads
 
 test: install-dev translations
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 test-postgres: install-dev translations
 	@$(BIN)/python -c "import psycopg; c = psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=postgres', autocommit=True); \
 	  db = '$(PG_TEST_URL)'.rsplit('/', 1)[1]; c.execute(f'DROP DATABASE IF EXISTS {db}'); c.execute(f'CREATE DATABASE {db}')" \
 	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1; }
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -m "not browser"
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser"
 
 test-browser: install-dev translations
-	$(BIN)/python -m pytest -q -m browser
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m browser
 
 # After changing interface strings: refresh the French catalogue (then fill the new msgstrs;
 # tests/webapp/test_translations.py fails on any left empty or fuzzy).

@@ -22,6 +22,11 @@ from config import TestingConfig
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
+# Under pytest-xdist (`make test` runs one worker per core) each worker has its own PostgreSQL
+# database beside the one named, created fresh; on SQLite every test has its own file anyway.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if ON_POSTGRES and XDIST_WORKER:
+    PG_URL = f"{PG_URL}_{XDIST_WORKER}"
 REFERENCE_TABLES = {"country", "instrument_config", "alembic_version"}
 
 
@@ -56,7 +61,21 @@ def _build_schema(url: str) -> None:
         db.engine.dispose()
 
 
+def _create_worker_database(url: str) -> None:
+    """A fresh database for this xdist worker, on the server of TEST_DATABASE_URL."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 def _reset_postgres_schema(url: str) -> None:
+    if XDIST_WORKER:
+        _create_worker_database(url)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
