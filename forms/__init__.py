@@ -1,8 +1,60 @@
-"""WTForms classes, one module per area. Field rules live here; business rules in workflows."""
+"""WTForms classes, one module per area. Field rules live here; business rules in workflows.
+
+Every form derives from `Form`: what people type is cleaned of control characters before any
+rule sees it. A one-line field keeps no line break (a call's title ends up in e-mail subjects),
+a text area keeps its lines and tabs; NUL, escape and the like are never stored (PostgreSQL
+refuses NUL in text, spreadsheets refuse the others). Passwords are left exactly as typed.
+"""
 
 from __future__ import annotations
 
-from wtforms import SelectChoice
+import re
+
+import wtforms
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectChoice, StringField, TextAreaField
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029\x85]+")
+
+
+def clean_line(value):
+    """One line: control characters dropped, line breaks and tabs turned into a space."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value))
+
+
+def clean_text(value):
+    """Several lines: control characters dropped, line breaks (as \\n) and tabs kept."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+class _CleanInput:
+    """Form meta that puts `clean_line` or `clean_text` first in every text field's filters."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+            clean = clean_text if issubclass(field_class, TextAreaField) else clean_line
+            options = {**options, "filters": [clean, *unbound_field.kwargs.get("filters", ())]}
+        return unbound_field.bind(form=form, **options)
+
+
+class Form(FlaskForm):
+    """A page's form (with its CSRF token)."""
+
+    class Meta(_CleanInput):
+        pass
+
+
+class SubForm(wtforms.Form):
+    """A row inside another form (FormField / FieldList): no token of its own."""
+
+    class Meta(_CleanInput):
+        pass
 
 
 def choices(pairs) -> list[SelectChoice]:

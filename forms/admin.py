@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from forms import choices
+from forms import Form, choices
 from workflows.roles import ACCOUNT_ROLES
 
 ROLE_LABELS = {
@@ -29,7 +28,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -46,7 +45,7 @@ class UserSearchForm(FlaskForm):
         self.role.choices = choices([("", _l("All roles"))]) + role_choices()
 
 
-class CreateUserForm(FlaskForm):
+class CreateUserForm(Form):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
@@ -69,7 +68,7 @@ class CreateUserForm(FlaskForm):
         self.roles.choices = role_choices()
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):

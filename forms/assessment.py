@@ -4,7 +4,6 @@ consensus and ranking. Field rules live here; the business rules in `workflows`.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from forms import choices
+from forms import Form, choices
 from forms.admin import MultiCheckboxField
 from workflows.calls import Grid
 from workflows.conflicts import ConflictKind
@@ -56,7 +55,7 @@ CHECKLIST_LABELS = {
 }
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(Form):
     """The manual checklist, internal notes, and the reason told to the applicants if ineligible."""
 
     notes = TextAreaField(_l("Internal notes (never sent)"), validators=[Optional(), Length(max=5000)])
@@ -75,7 +74,7 @@ for _item in CHECKLIST:
     )
 
 
-class BulkScreeningForm(FlaskForm):
+class BulkScreeningForm(Form):
     proposal_ids = MultiCheckboxField(
         _l("Proposals"), coerce=int, validators=[DataRequired(message=_l("Choose at least one proposal."))]
     )
@@ -85,7 +84,7 @@ class BulkScreeningForm(FlaskForm):
     )
 
 
-class PoolSearchForm(FlaskForm):
+class PoolSearchForm(Form):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -103,7 +102,7 @@ class PoolSearchForm(FlaskForm):
     )
 
 
-class ReviewerProfileForm(FlaskForm):
+class ReviewerProfileForm(Form):
     keywords = TextAreaField(
         _l("Expertise keywords (comma-separated)"), validators=[Optional(), Length(max=500)]
     )
@@ -137,15 +136,15 @@ class InviteReviewerForm(ReviewerProfileForm):
     )
 
 
-class AutoAssignForm(FlaskForm):
+class AutoAssignForm(Form):
     due_date = DateField(_l("Reviews due on"), validators=[InputRequired()])
 
 
-class SendAssignmentsForm(FlaskForm):
+class SendAssignmentsForm(Form):
     due_date = DateField(_l("Reviews due on (for those without a date)"), validators=[Optional()])
 
 
-class ManualAssignForm(FlaskForm):
+class ManualAssignForm(Form):
     reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
     due_date = DateField(_l("Review due on"), validators=[InputRequired()])
     override_detection = BooleanField(
@@ -153,17 +152,17 @@ class ManualAssignForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class RequiredReasonForm(FlaskForm):
+class RequiredReasonForm(Form):
     reason = TextAreaField(
         _l("Reason"), validators=[DataRequired(message=_l("Give a reason.")), Length(max=2000)]
     )
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(Form):
     kind = RadioField(
         _l("Conflict of interest"),
         choices=choices([(k.value, CONFLICT_LABELS[k]) for k in ConflictKind]),
@@ -172,7 +171,7 @@ class DeclarationForm(FlaskForm):
     comment = TextAreaField(_l("Details (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class ReviewFormBase(FlaskForm):
+class ReviewFormBase(Form):
     comment_for_applicants = TextAreaField(
         _l("Comment for the applicants"), validators=[Optional(), Length(max=20000)]
     )
@@ -232,7 +231,7 @@ def review_form(grid: Grid, locale: str, **kwargs) -> ReviewFormBase:
     return form
 
 
-class ConsensusForm(FlaskForm):
+class ConsensusForm(Form):
     score = DecimalField(
         _l("Consensus score"), places=3, validators=[InputRequired(message=_l("Give a consensus score."))]
     )
@@ -250,7 +249,7 @@ class ConsensusForm(FlaskForm):
     version = HiddenField()
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     proposal_id = HiddenField(validators=[DataRequired()])
     position = IntegerField(_l("New position"), validators=[InputRequired(), NumberRange(min=1, max=100000)])
     justification = TextAreaField(
@@ -259,7 +258,7 @@ class MoveForm(FlaskForm):
     )
 
 
-class LetterOutcomeForm(FlaskForm):
+class LetterOutcomeForm(Form):
     """Two-stage calls: shortlist a letter of intent (an optional word for the applicants) or
     turn it down (a reason, required, sent to the applicants)."""
 
@@ -273,7 +272,7 @@ class LetterOutcomeForm(FlaskForm):
     action = StringField(validators=[Optional()])
 
 
-class BulkLettersForm(FlaskForm):
+class BulkLettersForm(Form):
     proposal_ids = MultiCheckboxField(
         _l("Letters of intent"),
         coerce=int,

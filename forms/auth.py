@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from forms import choices
+from forms import Form, choices
 from forms.passwords import password_problem
 
 MAX_PASSWORD = 1024
@@ -20,13 +19,13 @@ class StrongPassword:
             raise ValidationError(problem)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(
@@ -52,11 +51,11 @@ class RegistrationForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD), StrongPassword()]
     )
@@ -72,9 +71,9 @@ class ChangePasswordForm(ResetPasswordForm):
     )
 
 
-class ResendConfirmationForm(FlaskForm):
+class ResendConfirmationForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An empty form: a POST with a CSRF token, for buttons that change something."""

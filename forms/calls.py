@@ -10,14 +10,12 @@ import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -36,7 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from forms import choices
+from forms import Form, SubForm, choices
 from forms.admin import MultiCheckboxField
 from workflows.calls import (
     MAX_DURATION_YEARS,
@@ -121,7 +119,7 @@ def _clean_code(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class CriterionForm(Form):
+class CriterionForm(SubForm):
     code = StringField(_l("Code"), filters=[_clean_code], validators=[Optional(), Length(max=32)])
     label_fr = StringField(_l("Label (French)"), validators=[Length(max=300)])
     label_en = StringField(_l("Label (English)"), validators=[Length(max=300)])
@@ -137,7 +135,7 @@ class CriterionForm(Form):
                         self.guidance_fr.data, self.guidance_en.data, self.weight.data))
 
 
-class AttachmentKindForm(Form):
+class AttachmentKindForm(SubForm):
     code = StringField(_l("Code"), filters=[_clean_code], validators=[Optional(), Length(max=40)])
     label_fr = StringField(_l("Label (French)"), validators=[Length(max=300)])
     label_en = StringField(_l("Label (English)"), validators=[Length(max=300)])
@@ -148,7 +146,7 @@ class AttachmentKindForm(Form):
         return not any((self.code.data, self.label_fr.data, self.label_en.data))
 
 
-class GradeBandForm(Form):
+class GradeBandForm(SubForm):
     grade = StringField(_l("Grade"), validators=[Length(max=10)])
     min_score = DecimalField(_l("From weighted score"), places=2, validators=[Optional()])
 
@@ -156,7 +154,7 @@ class GradeBandForm(Form):
         return not self.grade.data and self.min_score.data is None
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     version = HiddenField()
     instrument = SelectField(_l("Instrument"), choices=[], validators=[DataRequired()])
     year = IntegerField(_l("Year"), validators=[DataRequired(), NumberRange(MIN_YEAR, MAX_YEAR)])
@@ -367,7 +365,7 @@ def _reset(field_list: FieldList) -> None:
         field_list.pop_entry()
 
 
-class ExtendDeadlineForm(FlaskForm):
+class ExtendDeadlineForm(Form):
     version = HiddenField()
     closes_at = ParisDateTimeField(_l("New closing date (Paris time)"),
                                    validators=[DataRequired(message=_l("Give the new date."))])
@@ -378,7 +376,7 @@ class ExtendDeadlineForm(FlaskForm):
 # --- agreements ----------------------------------------------------------------------------------
 
 
-class PartnerForm(Form):
+class PartnerForm(SubForm):
     name = StringField(_l("Partner institution"), validators=[Length(max=255)])
     acronym = StringField(_l("Acronym"), validators=[Length(max=50)])
     country_code = SelectField(_l("Country"), choices=[], validate_choice=False)
@@ -388,7 +386,7 @@ class PartnerForm(Form):
             raise ValidationError(_l("Choose the institution's country."))
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     countries = SelectMultipleField(_l("Countries"), choices=[],
                                     validators=[DataRequired(message=_l("Choose at least one "
@@ -421,7 +419,7 @@ class AgreementForm(FlaskForm):
             raise ValidationError(_l("The agreement ends before it starts."))
 
 
-class ThemeForm(FlaskForm):
+class ThemeForm(Form):
     label_fr = StringField(_l("Theme (French)"), validators=[DataRequired(), Length(max=200)])
     label_en = StringField(_l("Theme (English)"), validators=[DataRequired(), Length(max=200)])
 
@@ -429,7 +427,7 @@ class ThemeForm(FlaskForm):
 # --- public listing ---------------------------------------------------------------------------
 
 
-class CallFilterForm(FlaskForm):
+class CallFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

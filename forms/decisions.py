@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
-from forms import choices
+from forms import Form, choices
 from workflows.decisions import MAX_COMMENT, DgAct, RedressStatus
 from workflows.instruments import Instrument, rules_for
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     """One proposal: award (with the annual amount), reject, or send back; the act is the button."""
 
     act = StringField(validators=[InputRequired(), AnyOf([a.value for a in DgAct])])
@@ -24,22 +23,22 @@ class DecideForm(FlaskForm):
     resubmission_allowed = BooleanField(_l("A new application is allowed (if rejected)"), default=True)
 
 
-class ValidateListForm(FlaskForm):
+class ValidateListForm(Form):
     comment = TextAreaField(_l("Comment for the whole list (optional)"), validators=[Length(max=MAX_COMMENT)])
 
 
-class CorrectLetterForm(FlaskForm):
+class CorrectLetterForm(Form):
     reason = TextAreaField(_l("What the correction changes"), validators=[DataRequired(), Length(max=1000)])
 
 
-class SignatureForm(FlaskForm):
+class SignatureForm(Form):
     signatory_name = StringField(
         _l("Name and title of the signatory"), validators=[DataRequired(), Length(max=200)]
     )
     scan = FileField(_l("Countersigned copy (PDF)"), validators=[FileRequired(_l("Choose the PDF scan."))])
 
 
-class UnitAgreementForm(FlaskForm):
+class UnitAgreementForm(Form):
     """A UME/UMI agreement: negotiated, no call."""
 
     title = StringField(_l("Name of the unit"), validators=[DataRequired(), Length(max=300)])
@@ -77,14 +76,14 @@ class UnitAgreementForm(FlaskForm):
         self.host_country_code.choices = choices([("", "—"), *country_choices])
 
 
-class RedressForm(FlaskForm):
+class RedressForm(Form):
     grounds = TextAreaField(
         _l("Procedural grounds of your request"),
         validators=[DataRequired(), Length(min=20, max=MAX_COMMENT)],
     )
 
 
-class AnswerRedressForm(FlaskForm):
+class AnswerRedressForm(Form):
     status = SelectField(
         _l("Outcome"),
         choices=choices(
@@ -100,11 +99,11 @@ class AnswerRedressForm(FlaskForm):
     )
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     document = FileField(_l("PDF to check"), validators=[FileRequired(_l("Choose a PDF file."))])
 
 
-class CommitteesForm(FlaskForm):
+class CommitteesForm(Form):
     """The committee members' names of an agreement not yet signed (one field per seat, added by
     `committees_form`), and what the correction changes."""
 

@@ -8,12 +8,10 @@ here; the call's limits (characters, budget, teams) are checked by the rules and
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -23,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from forms import choices
+from forms import Form, SubForm, choices
 from workflows.calls import MAX_DURATION_YEARS
 from workflows.submission import MAX_TEXT_CHARS
 
@@ -31,7 +29,7 @@ MAX_EUR = 10_000_000
 TEXT = [Optional(), Length(max=MAX_TEXT_CHARS)]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """Carries the proposal's version: a save over someone else's newer save is a conflict."""
 
     version = HiddenField()
@@ -119,7 +117,7 @@ class TeamForm(VersionedForm):
             raise ValidationError(_l("The Inserm team is in France."))
 
 
-class BudgetRowForm(Form):
+class BudgetRowForm(SubForm):
     year = HiddenField()
     category = HiddenField()
     amount_eur = IntegerField(
@@ -138,7 +136,7 @@ class BudgetForm(VersionedForm):
     rows = FieldList(FormField(BudgetRowForm))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("PDF file"), validators=[FileRequired(message=_l("Choose a file to upload."))])
 
 
@@ -146,13 +144,13 @@ class SubmitForm(VersionedForm):
     """The final button: the version proves the applicant saw what they submit."""
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(
         _l("Reason (optional, kept with the proposal)"), validators=[Optional(), Length(max=2000)]
     )
 
 
-class ProposalFilterForm(FlaskForm):
+class ProposalFilterForm(Form):
     class Meta:
         csrf = False  # a GET search form
 

@@ -27,7 +27,8 @@ def queue_mail(
     recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
     messages = []
     with force_locale(locale if locale in current_app.config["LANGUAGES"] else "fr"):
-        subject = render_template(f"emails/{template}.subject.txt", **context).strip()
+        # One line, whatever a user typed into what the subject quotes (a call's title...).
+        subject = " ".join(render_template(f"emails/{template}.subject.txt", **context).split())
         body = render_template(f"emails/{template}.txt", **context)
     status = "queued" if current_app.config.get("MAIL_SERVER") else "held"
     for recipient in recipients:
@@ -119,12 +120,16 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, i
                 if message.body_html:
                     email.attach_alternative(message.body_html, "text/html")
                 email.send()
-            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-                connection = None
+            except (TimeoutError, smtplib.SMTPException, OSError, ValueError) as exc:
+                # ValueError: a message the mail library refuses (e.g. a bad header). It fails
+                # alone, after its attempts, and the others are still delivered.
+                refused = isinstance(exc, ValueError)  # trying again would not help
+                if not refused:
+                    connection = None
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 message.locked_until = None
-                if message.attempts >= max_attempts:
+                if refused or message.attempts >= max_attempts:
                     message.status = "failed"
                     counts["failed"] += 1
                 else:

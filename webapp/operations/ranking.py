@@ -555,6 +555,7 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
     """An XLSX workbook in which every text cell is stored as text, never as a formula."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook()
     sheet = workbook.active
@@ -563,6 +564,8 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str) -> byt
         for c, value in enumerate(row, start=1):
             if isinstance(value, Decimal):
                 value = float(value)
+            elif isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XLSX cannot hold
             cell = sheet.cell(row=r, column=c, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # openpyxl would take "=..." for a formula
