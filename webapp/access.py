@@ -108,14 +108,22 @@ def can_view_proposal(user, proposal) -> bool:
     return _coordinates(user, proposal) or _submission().is_invited(user, proposal)
 
 
+def _arrival():
+    """When the request arrived (deadlines are judged on arrival, not on when a check runs)."""
+    from flask import g, has_request_context
+
+    return getattr(g, "received_at", None) if has_request_context() else None
+
+
 def can_edit_proposal(user, proposal) -> bool:
-    """Both coordinators, on a draft whose deadline (grace included) has not passed."""
-    return _coordinates(user, proposal) and _submission().is_editable(proposal)
+    """Both coordinators, on a draft whose deadline (grace included) had not passed when the
+    request arrived."""
+    return _coordinates(user, proposal) and _submission().is_editable(proposal, _arrival())
 
 
 def can_submit_proposal(user, proposal) -> bool:
     """The coordinator submits (the content's completeness is checked on the way)."""
-    return proposal.is_coordinated_by(user) and _submission().is_editable(proposal)
+    return proposal.is_coordinated_by(user) and _submission().is_editable(proposal, _arrival())
 
 
 def can_reopen_proposal(user, proposal) -> bool:

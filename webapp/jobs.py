@@ -287,6 +287,34 @@ def sweep_task() -> None:
             db.session.remove()
 
 
+def sweep_orphan_files(older_than_seconds: int = 3600) -> list[str]:
+    """Remove stored files that no row names and that are older than an hour: what a process
+    that died between writing a file and committing its row left behind (a request in progress
+    is never that old)."""
+    from webapp.models import Attachment, IssuedDocument
+    from webapp.models.decisions import AgreementParty
+    from webapp.storage import sweep_orphans
+
+    referenced = set(db.session.scalars(select(Attachment.stored_name)))
+    referenced |= set(db.session.scalars(select(IssuedDocument.stored_name)))
+    referenced |= {n for n in db.session.scalars(select(AgreementParty.scan_stored_name)) if n}
+    removed = sweep_orphans(referenced, older_than_seconds)
+    if removed:
+        log.warning("removed %d orphaned file(s): %s", len(removed), ", ".join(removed[:20]))
+    return removed
+
+
+@huey.periodic_task(crontab(minute="35"))
+def files_sweep_task() -> list[str]:
+    """Every hour, the orphaned files (see `sweep_orphan_files`)."""
+    app = _job_app()
+    with app.app_context():
+        try:
+            return sweep_orphan_files()
+        finally:
+            db.session.remove()
+
+
 @huey.periodic_task(crontab(minute="5"))
 def review_reminders_task() -> int:
     """Every hour, the reviewers' reminders before their due dates (7, 3 and 1 days). The use

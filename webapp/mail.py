@@ -124,7 +124,11 @@ def deliver_outbox(now: datetime | None = None, limit: int = 100) -> dict[str, i
                 # ValueError: a message the mail library refuses (e.g. a bad header). It fails
                 # alone, after its attempts, and the others are still delivered.
                 refused = isinstance(exc, ValueError)  # trying again would not help
-                if not refused:
+                if not refused and connection is not None:
+                    try:
+                        connection.close()  # the server's refusal leaves its socket open
+                    except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too
+                        pass
                     connection = None
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:500]

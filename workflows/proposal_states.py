@@ -85,6 +85,8 @@ class ProposalFacts:
     - ``reviewers_assigned`` / ``reviewers_required`` / ``conflicts_pending`` /
       ``reviews_missing``: review progress, derived from the reviews.
     - ``reason``: the justification typed by the person acting, where a move needs one.
+    - ``decision_released``: the Directorate-General's decision has been released to the
+      applicants (until then it is pending, and the proposal looks undecided to them).
     """
 
     now: datetime = field(default_factory=utcnow)
@@ -99,6 +101,7 @@ class ProposalFacts:
     conflicts_pending: int = 0
     reviews_missing: int = 0
     reason: str | None = None
+    decision_released: bool = False
 
     def __post_init__(self) -> None:
         ensure_aware(self.now, "now")
@@ -114,6 +117,12 @@ class ProposalFacts:
 
 
 # Guards: each returns a reason to refuse, in plain English, or None.
+
+
+def _decision_pending(facts: ProposalFacts) -> str | None:
+    if facts.decision_released:
+        return "the decision has been released"
+    return None
 
 
 def _before_deadline(facts: ProposalFacts) -> str | None:
@@ -234,12 +243,16 @@ MOVES: dict[tuple[ProposalAction, ProposalState], Move[ProposalState]] = {
         (A.WITHDRAW, s): move(S.WITHDRAWN, APPLICANT)
         for s in sorted(WITHDRAWABLE_STATES, key=list(ProposalState).index)
     },
+    # A decision not yet released is invisible to the applicants, so they may still withdraw as
+    # from any proposal under assessment; once released, the decision is final.
+    **{(A.WITHDRAW, s): move(S.WITHDRAWN, APPLICANT, _decision_pending) for s in (S.AWARDED, S.REJECTED)},
 }
 
 #: States with no way out. ``agreement_pending`` ends the proposal's life: the awarded structure
-#: takes over from there.
+#: takes over from there. ``rejected`` is not among them: until the decision is released the
+#: applicants may still withdraw (then it is final, as the guard of that move says).
 TERMINAL_STATES: frozenset[ProposalState] = frozenset(
-    {S.LOI_REJECTED, S.INELIGIBLE, S.REJECTED, S.WITHDRAWN, S.AGREEMENT_PENDING}
+    {S.LOI_REJECTED, S.INELIGIBLE, S.WITHDRAWN, S.AGREEMENT_PENDING}
 )
 
 #: States holding the Directorate-General's decision, hidden until the decision is released.

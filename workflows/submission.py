@@ -419,6 +419,7 @@ def facts(
     missing: Iterable[str] = (),
     eligibility_problems: Iterable[str] = (),
     reason: str | None = None,
+    decision_released: bool = False,
 ) -> ProposalFacts:
     """The state machine's facts for a proposal of a call, at ``now``."""
     return ProposalFacts(
@@ -436,6 +437,7 @@ def facts(
         missing=tuple(missing),
         eligibility_problems=tuple(eligibility_problems),
         reason=reason,
+        decision_released=decision_released,
     )
 
 

@@ -327,8 +327,34 @@ def test_a_proposal_is_withdrawn_with_its_reason(as_coordinator, open_call, coor
 @pytest.mark.parametrize("state", [ProposalState.AWARDED, ProposalState.REJECTED, ProposalState.INELIGIBLE])
 def test_no_withdrawal_after_the_decision(as_coordinator, open_call, coordinator, db, state):
     proposal = make_proposal(open_call, coordinator, state)
+    if state != ProposalState.INELIGIBLE:
+        proposal.decision_released_at = utcnow()  # the applicants know the decision
+        db.session.commit()
     assert as_coordinator.get(f"/proposals/{proposal.id}/withdraw").status_code == 403
+    assert as_coordinator.post(f"/proposals/{proposal.id}/withdraw", data={"reason": ""}).status_code == 403
     assert fresh(db, proposal).state == state
+
+
+@pytest.mark.parametrize("state", [ProposalState.AWARDED, ProposalState.REJECTED])
+def test_a_pending_decision_looks_undecided_and_lapses_if_the_applicants_withdraw(
+    as_coordinator, open_call, coordinator, db, state
+):
+    decided = make_proposal(open_call, coordinator, state, title="Decided, not released")
+    proposed = make_proposal(open_call, coordinator, ProposalState.PROPOSED, title="Still proposed")
+
+    def page(proposal):
+        text = page_text(as_coordinator.get(f"/proposals/{proposal.id}"))
+        for own in (proposal.title, proposal.reference, proposal.acronym, proposal.co_coordinator_email):
+            text = text.replace(own, "")
+        return text
+
+    # Nothing on the page tells a pending decision from a proposal still before the DG.
+    assert page(decided) == page(proposed)
+    assert as_coordinator.get(f"/proposals/{decided.id}/withdraw").status_code == 200
+    response = as_coordinator.post(f"/proposals/{decided.id}/withdraw", data={"reason": "Lab closed."})
+    assert response.status_code == 302
+    decided = fresh(db, decided)
+    assert decided.state == ProposalState.WITHDRAWN and decided.decision_released_at is None
 
 
 def test_a_decision_is_not_shown_before_it_is_released(as_coordinator, open_call, coordinator, db):

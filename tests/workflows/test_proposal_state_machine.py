@@ -58,6 +58,8 @@ EXPECTED_MOVES: list[tuple[str, str, str, set[str]]] = [
     *[("reject", s, "rejected", {"directorate"}) for s in LISTS],
     ("issue_agreement", "awarded", "agreement_pending", {"manager", "system"}),
     *[("withdraw", s, "withdrawn", {"applicant"}) for s in BEFORE_DECISION],
+    # A decision not yet released looks undecided to the applicants, who may still withdraw.
+    *[("withdraw", s, "withdrawn", {"applicant"}) for s in ("awarded", "rejected")],
 ]
 EXPECTED = {(a, s): (to, roles) for a, s, to, roles in EXPECTED_MOVES}
 
@@ -269,7 +271,9 @@ def test_first_failing_guard_gives_the_reason():
         ("ranked", "manager", PASSING, ["propose", "waitlist", "not_retain"]),
         ("proposed", "directorate", PASSING, ["send_back", "award", "reject"]),
         ("proposed", "applicant", PASSING, ["withdraw"]),
-        ("awarded", "applicant", PASSING, []),
+        ("awarded", "applicant", PASSING, ["withdraw"]),
+        ("awarded", "applicant", ProposalFacts(now=NOW, decision_released=True), []),
+        ("rejected", "applicant", ProposalFacts(now=NOW, decision_released=True), []),
         ("awarded", "system", PASSING, ["issue_agreement"]),
         ("withdrawn", "applicant", PASSING, []),
         ("ranked", "admin", PASSING, []),
@@ -285,7 +289,7 @@ def test_available_actions(state, role, facts, expected):
 
 def test_terminal_states():
     assert {str(s) for s in TERMINAL_STATES} == {
-        "loi_rejected", "ineligible", "rejected", "withdrawn", "agreement_pending",
+        "loi_rejected", "ineligible", "withdrawn", "agreement_pending",
     }  # fmt: skip
     sources = {state for _, state in EXPECTED}
     for state in ALL_STATES:

@@ -47,7 +47,6 @@ from workflows.proposal_states import (
     MOVES,
     STAGE_FULL,
     STAGE_LOI,
-    WITHDRAWABLE_STATES,
     ProposalAction,
     ProposalFacts,
     ProposalState,
@@ -312,6 +311,7 @@ def proposal_facts(
         missing=[p.message for p in review_.missing] if review_ else (),
         eligibility_problems=[p.message for p in review_.eligibility.problems] if review_ else (),
         reason=reason,
+        decision_released=proposal.decision_released_at is not None,
     )
 
 
@@ -1032,7 +1032,8 @@ def reopen(proposal: Proposal, actor: User, now: datetime | None = None) -> None
 
 
 def withdraw(proposal: Proposal, actor: User, reason: str, now: datetime | None = None) -> None:
-    """Withdraw the proposal for good (any state before the Directorate-General's decision)."""
+    """Withdraw the proposal for good (any state before the Directorate-General's decision is
+    released: a pending decision lapses with the proposal)."""
     if not proposal.is_coordinated_by(actor):
         raise SubmissionRefused(REFUSALS["co_coordinator_only"])
     reason = (reason or "").strip()
@@ -1075,8 +1076,6 @@ def start_full_proposal(proposal: Proposal, actor: User) -> None:
 
 def may_take(proposal: Proposal, action: ProposalAction, now: datetime | None = None) -> bool:
     """Whether the applicant's move is open now (state and deadline; content aside)."""
-    if action == ProposalAction.WITHDRAW:
-        return ProposalState(proposal.state) in WITHDRAWABLE_STATES
     return can_move(proposal.state, action, Role.APPLICANT, proposal_facts(proposal, now))
 
 
