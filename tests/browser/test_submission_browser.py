@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from tests.browser import steps
 from tests.factories import make_call
-from tests.submission_support import pdf_bytes
 from webapp.models import Proposal, Submission
 
 
@@ -58,42 +58,12 @@ def test_write_and_submit_a_proposal(live_server, page, make_user, db, tmp_path)
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("Saved.").wait_for()
 
-    page.locator("#texts").get_by_role("link", name="Edit").click()
-    page.get_by_label("History of the collaboration and joint publications").fill("Joint work since 2019.")
-    page.get_by_label("Scientific programme").fill("Three work packages.")
-    page.get_by_label("Mobility and training plan (young researchers)").fill("Two PhD students a year.")
-    page.get_by_label("Ethics statement").fill("No ethical issue.")
-    page.get_by_role("button", name="Save", exact=True).click()
-
-    # The Inserm team came from the account; complete it, then add the partner team.
-    page.locator("#teams").get_by_role("link", name="Edit").first.click()
-    page.get_by_label("Laboratory").fill("Institut de neurobiologie")
-    page.get_by_label("Unit code (Inserm units, e.g. U1234)").fill("U1234")
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_role("link", name="Add a team").click()
-    page.get_by_label("Laboratory").fill("Laboratório de Neurociência")
-    page.get_by_label("Institution").fill("Universidade de São Paulo")
-    page.get_by_label("Country").select_option("BR")
-    page.get_by_label("Team leader", exact=True).fill("Joana Silva")
-    page.get_by_label("Team leader's e-mail").fill("joana.silva@usp.example")
-    page.get_by_label("Team leader's position").fill("Professor")
-    page.get_by_label("The team leader holds a permanent position").check()
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_text("Team saved.").wait_for()
-
-    page.get_by_role("link", name="Edit the co-coordinator").click()
-    page.get_by_label("Name of the foreign co-coordinator").fill("Joana Silva")
-    page.get_by_label("E-mail of the foreign co-coordinator").fill("joana.silva@usp.example")
-    page.get_by_role("button", name="Save").click()
-    page.get_by_text("An invitation to view and co-edit the proposal was sent").wait_for()
-
-    page.locator("#budget").get_by_role("link", name="Edit").click()
-    for year in range(1, 5):
-        page.get_by_label(f"Year {year}, Mobility: asked of Inserm").fill("10000")
-        page.get_by_label(f"Year {year}, Mobility: partner, cash").fill("3000")
-        page.get_by_label(f"Year {year}, Meetings, seminars: asked of Inserm").fill("2000")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_test_id("budget-total").get_by_text("€48,000").wait_for()
+    steps.fill_texts(page)
+    steps.complete_inserm_team(page)
+    steps.add_team(page, laboratory="Laboratório de Neurociência", institution="Universidade de São Paulo",
+                   country="BR", leader="Joana Silva", email="joana.silva@usp.example")
+    steps.name_co_coordinator(page)
+    steps.fill_budget(page)
 
     # Documents: a page that is not a PDF is refused beside its field; real PDFs are kept.
     page.get_by_role("link", name="Upload or replace").click()
@@ -102,12 +72,7 @@ def test_write_and_submit_a_proposal(live_server, page, make_user, db, tmp_path)
     page.get_by_label("CV of the Inserm coordinator").set_input_files(str(fake))
     page.get_by_role("button", name="Upload").first.click()
     page.get_by_test_id("upload-error").get_by_text("The file is not a PDF document").wait_for()
-    for code, label in kinds:
-        real = tmp_path / f"{code}.pdf"
-        real.write_bytes(pdf_bytes(text=code))
-        page.get_by_label(label).set_input_files(str(real))
-        page.get_by_label(label).locator("xpath=../..").locator("button[type=submit]").click()
-        page.get_by_text(f"{label} uploaded.").wait_for()
+    steps.upload_documents(page, kinds, tmp_path)
 
     page.goto(proposal_url)
     assert page.get_by_test_id("to-do").count() == 0

@@ -7,31 +7,19 @@ from __future__ import annotations
 
 import re
 
+from tests.browser import steps
 from tests.factories import make_call
-from tests.submission_support import pdf_bytes
 from webapp.models import Proposal, Submission
 from workflows.instruments import Instrument
 
 TEAMS = [
-    # laboratory, institution, country, authority, leader, e-mail
-    ("Laboratoire de neurosciences", "Université de Lyon", "FR", "CNRS", "Luc Moreau", "luc.moreau@univ-lyon.example"),
-    ("Laboratório de Neurociência", "Universidade de São Paulo", "BR", "USP", "Joana Silva", "joana.silva@usp.example"),
-    ("Brain Science Institute", "RIKEN", "JP", "RIKEN", "Aiko Tanaka", "aiko.tanaka@riken.example"),
+    {"laboratory": "Laboratoire de neurosciences", "institution": "Université de Lyon", "country": "FR",
+     "authority": "CNRS", "leader": "Luc Moreau", "email": "luc.moreau@univ-lyon.example"},
+    {"laboratory": "Laboratório de Neurociência", "institution": "Universidade de São Paulo", "country": "BR",
+     "authority": "USP", "leader": "Joana Silva", "email": "joana.silva@usp.example"},
+    {"laboratory": "Brain Science Institute", "institution": "RIKEN", "country": "JP",
+     "authority": "RIKEN", "leader": "Aiko Tanaka", "email": "aiko.tanaka@riken.example"},
 ]
-
-
-def add_team(page, laboratory, institution, country, authority, leader, email):
-    page.get_by_role("link", name="Add a team").click()
-    page.get_by_label("Laboratory").fill(laboratory)
-    page.get_by_label("Institution").fill(institution)
-    page.get_by_label("Country").select_option(country)
-    page.get_by_label("Supervising authority (tutelle)").fill(authority)
-    page.get_by_label("Team leader", exact=True).fill(leader)
-    page.get_by_label("Team leader's e-mail").fill(email)
-    page.get_by_label("Team leader's position").fill("Research director")
-    page.get_by_label("The team leader holds a permanent position").check()
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_text("Team saved.").wait_for()
 
 
 def test_write_and_submit_a_research_network(live_server, page, make_user, db, tmp_path):
@@ -56,62 +44,31 @@ def test_write_and_submit_a_research_network(live_server, page, make_user, db, t
     page.get_by_text("is started").wait_for()
     proposal_url = page.url
 
-    page.locator("#general").get_by_role("link", name="Edit").click()
-    page.get_by_label("Title").fill("A European network on brain ageing")
-    page.get_by_label("Acronym").fill("NEURAGE")
-    page.get_by_label("Abstract in French").fill("Résumé du réseau.")
-    page.get_by_label("Abstract in English").fill("Abstract of the network.")
-    page.get_by_label("Keywords").fill("ageing, networks")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("Saved.").wait_for()
-
-    page.locator("#texts").get_by_role("link", name="Edit").click()
-    page.get_by_label("History of the collaboration and joint publications").fill("Joint work since 2015.")
-    page.get_by_label("Scientific programme").fill("Four workshops and shared cohorts.")
-    page.get_by_label("Mobility and training plan (young researchers)").fill("Exchanges of PhD students.")
-    page.get_by_label("Ethics statement").fill("Cohorts approved by each ethics board.")
-    page.get_by_role("button", name="Save", exact=True).click()
-
-    page.locator("#teams").get_by_role("link", name="Edit").first.click()
-    page.get_by_label("Laboratory").fill("Institut du cerveau")
-    page.get_by_label("Unit code (Inserm units, e.g. U1234)").fill("U1127")
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_text("Team saved.").wait_for()
+    steps.fill_general(page, title="A European network on brain ageing", acronym="NEURAGE",
+                       abstract_fr="Résumé du réseau.", abstract_en="Abstract of the network.",
+                       keywords="ageing, networks")
+    steps.fill_texts(page, history="Joint work since 2015.", programme="Four workshops and shared cohorts.",
+                     mobility="Exchanges of PhD students.", ethics="Cohorts approved by each ethics board.")
+    steps.complete_inserm_team(page, "Institut du cerveau", "U1127")
 
     # The checklist names what the instrument's shape still lacks.
     page.goto(proposal_url)
     to_do = page.get_by_test_id("to-do").inner_text()
     assert "needs at least 2 French teams; it has 1" in to_do
-    add_team(page, *TEAMS[0])
-    add_team(page, *TEAMS[1])
-    add_team(page, *TEAMS[2])
+    for team in TEAMS:
+        steps.add_team(page, position="Research director", **team)
     page.goto(proposal_url)
     assert "French teams" not in page.get_by_test_id("to-do").inner_text()
 
-    page.get_by_role("link", name="Edit the co-coordinator").click()
-    page.get_by_label("Name of the foreign co-coordinator").fill("Joana Silva")
-    page.get_by_label("E-mail of the foreign co-coordinator").fill("joana.silva@usp.example")
-    page.get_by_role("button", name="Save").click()
-    page.get_by_text("An invitation to view and co-edit the proposal was sent").wait_for()
+    steps.name_co_coordinator(page)
 
     page.goto(proposal_url)
-    page.locator("#budget").get_by_role("link", name="Edit").click()
-    for year in range(1, 5):
-        page.get_by_label(f"Year {year}, Mobility: asked of Inserm").fill("10000")
-        page.get_by_label(f"Year {year}, Mobility: partner, cash").fill("4000")
-        page.get_by_label(f"Year {year}, Meetings, seminars: asked of Inserm").fill("2000")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_test_id("budget-total").get_by_text("€48,000").wait_for()
+    steps.fill_budget(page, partner_cash="4000")
     page.goto(proposal_url)
     assert "above the 20 % cap" not in page.get_by_test_id("to-do").inner_text()  # meetings: 2,000 of 12,000
 
     page.get_by_role("link", name="Upload or replace").click()
-    for code, label in kinds:
-        real = tmp_path / f"{code}.pdf"
-        real.write_bytes(pdf_bytes(text=code))
-        page.get_by_label(label).set_input_files(str(real))
-        page.get_by_label(label).locator("xpath=../..").locator("button[type=submit]").click()
-        page.get_by_text(f"{label} uploaded.").wait_for()
+    steps.upload_documents(page, kinds, tmp_path)
 
     page.goto(proposal_url)
     assert page.get_by_test_id("to-do").count() == 0

@@ -24,9 +24,9 @@ import pypdf
 import pytest
 import time_machine
 
+from tests.browser import steps
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import ensure_agreements
-from tests.submission_support import pdf_bytes
 from tests.webapp.assessment_fixtures import reviewer
 from webapp.models import utcnow
 from workflows.calls import DEFAULT_ATTACHMENTS
@@ -124,62 +124,15 @@ def write_and_submit(page, base, call_title, tmp_path):
     proposal_url = page.url
     assert page.get_by_test_id("proposal-status").inner_text() == "Draft"
 
-    page.locator("#general").get_by_role("link", name="Edit").click()
-    page.get_by_label("Title").fill(TITLE)
-    page.get_by_label("Acronym").fill("AGE2C")
-    page.get_by_label("Abstract in French").fill("Résumé du projet.")
-    page.get_by_label("Abstract in English").fill("Abstract of the project.")
-    page.get_by_label("Keywords").fill("neuroscience, ageing")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("Saved.").wait_for()
-
-    page.locator("#texts").get_by_role("link", name="Edit").click()
-    page.get_by_label("History of the collaboration and joint publications").fill("Joint work since 2019.")
-    page.get_by_label("Scientific programme").fill("Three work packages.")
-    page.get_by_label("Mobility and training plan (young researchers)").fill("Two PhD students a year.")
-    page.get_by_label("Ethics statement").fill("No ethical issue.")
-    page.get_by_role("button", name="Save", exact=True).click()
-
-    # The Inserm team came from the account: complete it, then add the partner team.
-    page.locator("#teams").get_by_role("link", name="Edit").first.click()
-    page.get_by_label("Laboratory").fill("Institut de neurobiologie")
-    page.get_by_label("Unit code (Inserm units, e.g. U1234)").fill("U1234")
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_role("link", name="Add a team").click()
-    page.get_by_label("Laboratory").fill("Laboratório de Neurociência")
-    page.get_by_label("Institution").fill("Universidade de São Paulo")
-    page.get_by_label("Country").select_option("BR")
-    page.get_by_label("Team leader", exact=True).fill("Joana Silva")
-    page.get_by_label("Team leader's e-mail").fill("joana.silva@usp.example")
-    page.get_by_label("Team leader's position").fill("Professor")
-    page.get_by_label("The team leader holds a permanent position").check()
-    page.get_by_role("button", name="Save the team").click()
-    page.get_by_text("Team saved.").wait_for()
-
-    page.get_by_role("link", name="Edit the co-coordinator").click()
-    page.get_by_label("Name of the foreign co-coordinator").fill("Joana Silva")
-    page.get_by_label("E-mail of the foreign co-coordinator").fill("joana.silva@usp.example")
-    page.get_by_role("button", name="Save").click()
-    page.get_by_text("An invitation to view and co-edit the proposal was sent").wait_for()
-
-    page.locator("#budget").get_by_role("link", name="Edit").click()
-    for year in range(1, 5):
-        page.get_by_label(f"Year {year}, Mobility: asked of Inserm").fill("10000")
-        page.get_by_label(f"Year {year}, Mobility: partner, cash").fill("3000")
-        page.get_by_label(f"Year {year}, Meetings, seminars: asked of Inserm").fill("2000")
-    page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_test_id("budget-total").get_by_text("€48,000").wait_for()
-
+    steps.fill_general(page, title=TITLE, acronym="AGE2C")
+    steps.fill_texts(page)
+    steps.complete_inserm_team(page)
+    steps.add_team(page, laboratory="Laboratório de Neurociência", institution="Universidade de São Paulo",
+                   country="BR", leader="Joana Silva", email="joana.silva@usp.example")
+    steps.name_co_coordinator(page)
+    steps.fill_budget(page)
     page.get_by_role("link", name="Upload or replace").click()
-    for spec in DEFAULT_ATTACHMENTS:
-        if not spec.required:
-            continue
-        path = tmp_path / f"{spec.code}.pdf"
-        path.write_bytes(pdf_bytes(text=spec.code))
-        field = page.get_by_label(spec.label_en, exact=True)
-        field.set_input_files(str(path))
-        field.locator("xpath=../..").locator("button[type=submit]").click()
-        page.get_by_text(f"{spec.label_en} uploaded.").wait_for()
+    steps.upload_documents(page, [(s.code, s.label_en) for s in DEFAULT_ATTACHMENTS if s.required], tmp_path)
 
     page.goto(proposal_url)
     assert page.get_by_test_id("to-do").count() == 0
