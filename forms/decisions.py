@@ -16,7 +16,14 @@ class DecideForm(Form):
     """One proposal: award (with the annual amount), reject, or send back; the act is the button."""
 
     act = StringField(validators=[InputRequired(), AnyOf([a.value for a in DgAct])])
-    comment = TextAreaField(_l("Comment"), validators=[Length(max=MAX_COMMENT)])
+    comment = TextAreaField(
+        _l("Comment"),
+        description=_l(
+            "Printed in the applicants' decision letter (award or rejection). Required to reject; to "
+            "send back, it tells the programme managers why."
+        ),
+        validators=[Length(max=MAX_COMMENT)],
+    )
     annual_eur = IntegerField(
         _l("Annual amount awarded (euros)"), validators=[Optional(), NumberRange(min=1, max=10_000_000)]
     )
@@ -24,7 +31,11 @@ class DecideForm(Form):
 
 
 class ValidateListForm(Form):
-    comment = TextAreaField(_l("Comment for the whole list (optional)"), validators=[Length(max=MAX_COMMENT)])
+    comment = TextAreaField(
+        _l("Comment for the whole list (optional)"),
+        description=_l("Printed in the decision letter of every proposal this validation awards or rejects."),
+        validators=[Length(max=MAX_COMMENT)],
+    )
 
 
 class CorrectLetterForm(Form):

@@ -26,6 +26,10 @@ MESSAGES = {
         _l("Too many attempts"),
         _l("Too many attempts in a short time. Please wait and try again."),
     ),
+    503: (
+        _l("Not available yet"),
+        _l("This cannot be done until the platform is fully configured. Nothing was saved."),
+    ),
     500: (
         _l("Something went wrong"),
         _l("An unexpected error occurred. Nothing was saved; please try again."),
@@ -81,6 +85,21 @@ def init_app(app) -> None:
             body, status = response
             return body, status, {"Allow": ", ".join(error.valid_methods or [])}
         return response
+
+    from webapp.documents.signing import SigningNotConfigured
+
+    @app.errorhandler(SigningNotConfigured)
+    def _not_signing(error):
+        # Documents are issued signed or not at all: nothing of the request is kept.
+        db.session.rollback()
+        app.logger.error("Signing key missing on %s %s: %s", request.method, request.path, error)
+        return render_error(
+            503,
+            _(
+                "Documents cannot be issued: the platform's signing key is not configured. "
+                "Ask an administrator to set it (SIGNING_KEY_PATH and SIGNING_CERT_PATH). Nothing was saved."
+            ),
+        )
 
     @app.errorhandler(500)
     def _unexpected(error):

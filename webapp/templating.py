@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import request
-from flask_babel import format_currency, format_datetime, get_locale
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 
 from forms.admin import ROLE_LABELS
 from webapp import access, markdown
@@ -27,6 +27,13 @@ def money(value: int | Decimal | None) -> str:
     return format_currency(value, "EUR", format=pattern, currency_digits=False)
 
 
+def number(value, format: str = "0.##") -> str:
+    """A score or a mean in the reader's language (3,70 in French, 3.70 in English)."""
+    if value is None:
+        return "—"
+    return format_decimal(value, format=format)
+
+
 def role_label(role) -> str:
     value = getattr(role, "value", role)
     return str(ROLE_LABELS.get(value, value))
@@ -35,6 +42,7 @@ def role_label(role) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["paris"] = paris_datetime
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
     markdown.init_app(app)
     app.jinja_env.globals.update(access.PREDICATES)
     app.jinja_env.globals["Role"] = Role

@@ -15,10 +15,11 @@ from sqlalchemy import select
 from tests.decisions_factories import decide_and_release, ranked_call, ranked_proposal
 from tests.factories import make_call
 from webapp.documents import issued
-from webapp.documents.signing import check_signature
+from webapp.documents.signing import SigningNotConfigured, check_signature
 from webapp.models import AuditEvent, IssuedDocument
 from webapp.models.decisions import AwardedStructure, StructureAgreement
 from webapp.storage import read_bytes
+from workflows.decisions import redress_deadline
 from workflows.instruments import Instrument
 from workflows.proposal_states import ProposalState
 from workflows.structure_states import StructureState
@@ -135,9 +136,27 @@ def test_award_letter_in_english_and_rejection_letter_in_french(people, db, inst
         "Projet d'excellence, à financer en priorité",
         f"{paris_day(rejected.decided_at)}",
         "Marc Lefèvre",
+        # The letter's own sentences, from the French catalogue.
+        "Décision : votre projet n'est pas financé",
+        "Chère collègue, cher collègue,",
+        "À l'issue de l'évaluation, la Direction générale de l'Inserm a décidé de ne pas financer votre projet.",
+        "Synthèse de l'évaluation",
+        "Principaux motifs",
+        "Les principaux motifs figurent dans la décision et dans le consensus de l'évaluation",
+        "Une nouvelle candidature",
+        "Vous pouvez déposer une nouvelle candidature à un appel ultérieur, en tenant compte de l'évaluation.",
+        "Demande de réexamen",
+        "Si vous estimez que la procédure n'a pas été respectée, vous pouvez déposer une demande de réexamen",
+        f"dans un délai de 30 jours, jusqu'au {paris_day(redress_deadline(rejected.decision_released_at))}.",
+        "Une demande ne porte que sur la procédure, et non sur l'appréciation scientifique.",
+        "par délégation",
     ]:
         assert expected in text, expected
     assert "Scientific excellence and originality" not in text
+    for english in ["Main reasons", "Request for review", "not funded", "A new application"]:
+        assert english not in text, english
+    assert "n'est pas sollicitée" not in text  # resubmission allowed (the default)
+    assert re.search(r"Note pondérée : \d,\d\d", text)  # a French decimal comma
 
 
 def paris_day(moment) -> str:
@@ -348,6 +367,23 @@ def test_lea_lia_agreement_in_english_then_signed_by_both_parties(people, db, cl
     assert all(p.signed_at and p.scan_sha256 and p.recorded_by_id == people["manager"].id for p in parties)
     assert parties[0].signatory_name == "Marc Lefèvre, par délégation"
     assert "is active" in outbox(people["en"].email)[-1].subject
+    # The structure's state is a label of the page's language, not the raw value.
+    from babel.dates import format_date
+
+    page = client.get(f"/directorate/agreements/{agreement.id}").get_data(as_text=True)
+    assert (
+        f"the structure is active from {format_date(structure.starts_on, 'long', locale='en')} "
+        f"to {format_date(structure.ends_on, 'long', locale='en')}." in page
+    )
+    with client.session_transaction() as session:
+        session["lang"] = "fr"
+    page = client.get(f"/directorate/agreements/{agreement.id}").get_data(as_text=True)
+    assert (
+        f"la structure est active du {format_date(structure.starts_on, 'long', locale='fr')} "
+        f"au {format_date(structure.ends_on, 'long', locale='fr')}." in page
+    )
+    with client.session_transaction() as session:
+        session["lang"] = "en"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "structure.created")) is not None
     again = client.post(
         f"/directorate/agreements/{agreement.id}/parties/{parties[0].id}/signature",
@@ -596,3 +632,299 @@ def test_signing_works_inside_a_running_event_loop(app):
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         result = pool.submit(in_a_fresh_thread).result()
     assert result.ok
+
+
+# --- the letters' other cases, the frozen record -----------------------------------------------------
+
+
+def english_day(moment) -> str:
+    from babel.dates import format_date
+
+    from workflows.timeutils import paris_date
+
+    return format_date(paris_date(moment), "long", locale="en")
+
+
+def test_english_rejection_letter_when_a_new_application_is_not_invited(people, db):
+    from webapp.operations import decisions as ops
+
+    call, (proposal,) = ranked_call(people["manager"], [people["en"]], states=[ProposalState.NOT_RETAINED])
+    ops.decide(
+        proposal,
+        "reject",
+        people["dg"],
+        comment="Outside the priorities of this call.",
+        resubmission_allowed=False,
+    )
+    db.session.commit()
+    ops.release_call(call, people["manager"])
+    db.session.commit()
+    db.session.refresh(proposal)
+    assert proposal.decision_resubmission_allowed is False
+    letter = letter_of(db, proposal)
+    assert letter.language == "en" and letter.data["outcome"] == "reject"
+    assert letter.data["rejection"]["resubmission_allowed"] is False
+    text = pdf_text(read_bytes(letter.stored_name))
+    deadline = english_day(redress_deadline(proposal.decision_released_at))
+    for expected in [
+        f"Reference DEC-{proposal.reference}",
+        "Decision: your proposal is not funded",
+        "After assessment, the Directorate-General of Inserm has decided not to fund your proposal.",
+        "Outside the priorities of this call.",
+        "Main reasons",
+        "The main reasons are given by the decision and the consensus of the assessment above.",
+        "A new application",
+        "A new application for the same project is not invited.",
+        "Request for review",
+        f"within 30 days, until {deadline}.",
+        "A request concerns the procedure only, not the scientific judgement.",
+        "Marc Lefèvre",
+    ]:
+        assert expected in text, expected
+    for absent in ["You may submit a new application", "your proposal is awarded", "Terms of the award"]:
+        assert absent not in text, absent
+
+
+def test_french_award_letter_states_the_amounts_and_duration_in_french(people, db):
+    call, (proposal,) = ranked_call(people["manager"], [people["fr"]], states=[ProposalState.PROPOSED])
+    decide_and_release(call, people["dg"], people["manager"], [proposal], {proposal: "award"})
+    from babel.dates import format_date
+
+    letter = letter_of(db, proposal)
+    assert letter.language == "fr" and letter.data["outcome"] == "award"
+    text = pdf_text(read_bytes(letter.stored_name))
+    first_year = proposal.decided_at.year + 1
+    start = format_date(date(first_year, 1, 1), "long", locale="fr")
+    end = format_date(date(first_year + 3, 12, 31), "long", locale="fr")
+    for expected in [
+        "Décision : votre projet est retenu",
+        "À l'issue de l'évaluation, la Direction générale de l'Inserm a décidé d'attribuer à votre projet "
+        "une subvention annuelle de 12 000 € pendant 4 ans, soit 48 000 € au total.",
+        "Conditions de l'attribution",
+        "Durée",
+        f"4 ans, du {start} au {end}",
+        "Montant annuel",
+        "12 000 € par an × 4 ans = 48 000 €",
+        "Années de subvention",
+        f"{first_year}, {first_year + 1}, {first_year + 2}, {first_year + 3}",
+        "Les salaires ne sont pas éligibles.",
+        "Au plus 15 000 € par an.",
+        "12 000 € en numéraire",
+        "Calendrier des rapports",
+        f"31 janvier {first_year + 1}",
+    ]:
+        assert expected in text, expected
+    for english in ["€12,000", "€48,000", "a year", "years, from", "Terms of the award"]:
+        assert english not in text, english
+
+
+def test_the_issued_letter_keeps_its_data_and_the_sha256_of_its_file(people, db):
+    import hashlib
+
+    _call, (awarded, rejected) = released(people)
+    for proposal, outcome in ((awarded, "award"), (rejected, "reject")):
+        letter = letter_of(db, proposal)
+        data = read_bytes(letter.stored_name)
+        assert letter.sha256 == hashlib.sha256(data).hexdigest() and letter.size_bytes == len(data)
+        assert letter.kind == "decision_letter" and letter.proposal_id == proposal.id
+        stored = letter.data
+        assert stored["kind"] == "decision_letter" and stored["outcome"] == outcome
+        assert stored["reference"] == letter.reference == f"DEC-{proposal.reference}"
+        assert stored["version"] == letter.version == 1 and stored["language"] == letter.language
+        assert stored["proposal"]["reference"] == proposal.reference
+        assert stored["signatory"] == "Marc Lefèvre"
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "document.issued", AuditEvent.object_id == letter.id
+            )
+        )
+        assert event.after["sha256"] == letter.sha256 and event.after["reference"] == letter.reference
+    award = letter_of(db, awarded).data
+    assert award["rejection"] is None
+    assert (award["award"]["annual_eur"], award["award"]["duration_years"], award["award"]["total_eur"]) == (
+        12_000,
+        4,
+        48_000,
+    )
+    reject = letter_of(db, rejected).data
+    assert reject["award"] is None and reject["decision_comment"] == "Décision motivée : qualité évaluée."
+    assert reject["rejection"]["resubmission_allowed"] is True and reject["rejection"]["redress_days"] == 30
+
+
+def test_an_agreement_is_pdf_a_too(people, db):
+    from webapp.operations.structure_agreements import issue_agreement_for_proposal
+
+    _call, (awarded, _rejected) = released(people)
+    agreement = issue_agreement_for_proposal(awarded, people["manager"])
+    db.session.commit()
+    data = read_bytes(agreement.document.stored_name)
+    root = pypdf.PdfReader(io.BytesIO(data)).trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data()
+    assert re.search(rb"pdfaid:part[^0-9]{1,3}2", xmp) and re.search(rb"pdfaid:conformance[^A-Z]{1,3}B", xmp)
+    assert "/OutputIntents" in root
+    assert agreement.document.kind == "agreement" and check_signature(data).ok
+
+
+def test_the_whole_list_validation_is_audited_as_the_dgs_act(people, db, client, login):
+    call, proposals = ranked_call(people["manager"], [people["en"], people["fr"], people["other"]])
+    login(people["dg"])
+    # The DG is told where the comments go.
+    page = client.get(f"/directorate/calls/{call.id}").get_data(as_text=True)
+    assert "Printed in the decision letter of every proposal this validation awards or rejects." in page
+    page = client.get(f"/directorate/proposals/{proposals[1].id}").get_data(as_text=True)
+    assert 'data-testid="decide-form"' in page
+    assert "Printed in the applicants' decision letter (award or rejection)." in page
+    response = client.post(f"/directorate/calls/{call.id}/validate", data={"comment": "Validated as ranked."})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "decisions.list_validated"))
+    assert event.actor_id == people["dg"].id
+    assert (event.object_type, event.object_id) == ("call", call.id)
+    assert event.after == {"awarded": 1, "rejected": 1, "waiting": 1}
+    decided = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("proposal.%"), AuditEvent.actor_id == people["dg"].id)
+    ).all()
+    assert {e.object_id for e in decided} >= {proposals[0].id, proposals[2].id}
+
+
+# --- the signing key ----------------------------------------------------------------------------------
+
+
+def make_signing_key(folder, common_name: str, passphrase: bytes = b""):
+    """A key and self-signed certificate as an administrator would configure (cf. signing.py)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Inserm"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+        ]
+    )
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = folder / "platform-key.pem", folder / "platform-cert.pem"
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+CONFIGURED_SIGNER = "Inserm calls platform (configured key)"
+
+
+class TestAConfiguredSigningKey:
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        key_path, cert_path = make_signing_key(tmp_path / "signing", CONFIGURED_SIGNER, b"s3cret passphrase")
+        return {
+            "SIGNING_KEY_PATH": str(key_path),
+            "SIGNING_CERT_PATH": str(cert_path),
+            "SIGNING_KEY_PASSPHRASE": "s3cret passphrase",
+            "SIGNING_TEST_KEY_ALLOWED": False,  # as in production: the configured key or nothing
+        }
+
+    def test_letters_are_signed_with_the_configured_key(self, app, people, db):
+        from pyhanko.keys import load_cert_from_pemder
+
+        from webapp.documents.signing import signer_name
+
+        subject = load_cert_from_pemder(app.config["SIGNING_CERT_PATH"]).subject.human_friendly
+        assert CONFIGURED_SIGNER in subject
+        _call, (awarded, rejected) = released(people)
+        for proposal in (awarded, rejected):
+            check = check_signature(read_bytes(letter_of(db, proposal).stored_name))
+            assert check.ok, check
+            assert check.signer == subject and "TEST KEY" not in check.signer
+        assert signer_name() == subject
+
+    def test_the_agreement_names_the_configured_signer(self, people, db, client, login):
+        _call, (awarded, _rejected) = released(people)
+        agreement = _issue_agreement(client, login, people, db, awarded)
+        assert CONFIGURED_SIGNER in agreement.platform_signer
+        assert check_signature(read_bytes(agreement.document.stored_name)).ok
+
+
+class TestNoSigningKeyWhereTheTestKeyIsRefused:
+    @pytest.fixture
+    def app_config(self):
+        return {"SIGNING_TEST_KEY_ALLOWED": False, "SIGNING_KEY_PATH": "", "SIGNING_CERT_PATH": ""}
+
+    def test_signing_raises_signing_not_configured(self, app):
+        from weasyprint import HTML
+
+        from webapp.documents.signing import sign_pdf
+
+        pdf = HTML(string="<p>Décision</p>").write_pdf()
+        with pytest.raises(SigningNotConfigured, match="SIGNING_KEY_PATH"):
+            sign_pdf(pdf, reason="test")
+        with pytest.raises(SigningNotConfigured):
+            check_signature(pdf)
+
+    def test_a_release_records_the_failed_letters_and_shows_why(self, people, db, client, login):
+        from webapp.operations import decisions as ops
+
+        call, (proposal,) = ranked_call(people["manager"], [people["en"]], states=[ProposalState.PROPOSED])
+        ops.decide(proposal, "award", people["dg"])
+        db.session.commit()
+        login(people["manager"])
+        response = client.post(f"/directorate/calls/{call.id}/release")
+        assert response.status_code == 302  # released; the letter job failed, it did not break the page
+        page = client.get(f"/directorate/calls/{call.id}")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "SigningNotConfigured: No signing key is configured" in text
+        assert "Issue the missing letters" in text
+        assert letter_of(db, proposal) is None
+        assert db.session.get(type(proposal), proposal.id).decision_released_at is not None
+
+    def test_issuing_an_agreement_without_a_key_shows_a_clear_error(self, people, db, client, login):
+        from webapp.operations import decisions as ops
+
+        call, (proposal,) = ranked_call(people["manager"], [people["en"]], states=[ProposalState.PROPOSED])
+        ops.decide(proposal, "award", people["dg"])
+        db.session.commit()
+        ops.release_call(call, people["manager"])
+        db.session.commit()
+        login(people["manager"])
+        response = client.post(f"/directorate/proposals/{proposal.id}/agreement")
+        assert response.status_code == 503
+        assert "signing key is not configured" in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.scalar(select(StructureAgreement)) is None  # nothing half-issued
+        assert db.session.get(type(proposal), proposal.id).state == ProposalState.AWARDED

@@ -56,9 +56,12 @@ def test_release_issues_every_letter_once_over_two_jobs(call_decided, db, client
     assert sorted(i for j in batch for i in j.payload["proposal_ids"]) == sorted(p.id for p in proposals)
     assert all(j.status == JobStatus.DONE and j.done == j.total and j.attempts == 1 for j in batch)
     progress = client.get(f"/directorate/calls/{call.id}/letters/progress").get_json()
-    assert progress == {"status": "done", "total": 5, "done": 5, "percent": 100, "errors": []}
+    assert progress == {
+        "status": "done", "status_label": "all issued", "total": 5, "done": 5, "percent": 100, "errors": []
+    }
     page = client.get(f"/directorate/calls/{call.id}").get_data(as_text=True)
     assert "data-progress-url" in page and "jobs.js" in page and 'value="5"' in page
+    assert "all issued" in page
     # Asking again issues nothing more.
     assert client.post(f"/directorate/calls/{call.id}/letters").status_code == 302
     assert letter_counts(db, proposals) == {p.id: 1 for p in proposals}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -107,7 +108,7 @@ def _render_call(call: Call, *, refused=(), list_form=None, status=200):
         confirm_form=ConfirmForm(),
         letters=letters,
         agreements=agreements,
-        progress=jobs.progress(batch),
+        progress=_progress(batch),
         has_batch=bool(batch),
         instrument_label=instrument_label,
     ), status
@@ -191,7 +192,22 @@ def issue_letters(call_id: int):
 @roles_required(can_view_decisions)
 def letters_progress(call_id: int):
     call = get_call_or_404(call_id)
-    return jsonify(jobs.progress(jobs.latest_batch(call.id)))
+    return jsonify(_progress(jobs.latest_batch(call.id)))
+
+
+def _progress(batch) -> dict:
+    progress = jobs.progress(batch)
+    return {**progress, "status_label": str(JOB_STATUS_LABELS.get(progress["status"], progress["status"]))}
+
+
+#: The letters' progress in the reader's language (the page and its polling script).
+JOB_STATUS_LABELS = {
+    "none": _l("no letters yet"),
+    "queued": _l("waiting for a worker"),
+    "running": _l("being issued"),
+    "done": _l("all issued"),
+    "failed": _l("stopped: some letters could not be issued"),
+}
 
 
 # --- one proposal -------------------------------------------------------------------------------------

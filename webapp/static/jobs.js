@@ -13,7 +13,7 @@
         if (!data) { return; }
         if (bar) { bar.max = data.total || 1; bar.value = data.done; }
         if (text) { text.textContent = data.done + " / " + data.total; }
-        if (status) { status.textContent = data.status; }
+        if (status) { status.textContent = data.status_label || data.status; }
         box.setAttribute("data-status", data.status);
         if (data.status === "queued" || data.status === "running") { window.setTimeout(poll, 1500); }
       })
