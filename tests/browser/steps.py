@@ -80,3 +80,20 @@ def upload_documents(page, kinds, folder):
         field.set_input_files(str(path))
         field.locator("xpath=../..").locator("button[type=submit]").click()
         page.get_by_text(f"{label} uploaded.").wait_for()
+
+
+def menu_item(page, menu: str, testid: str) -> None:
+    """Open a menu of the navigation bar and follow one of its items. The menu opens by script
+    (Bootstrap), so wait for the page's scripts, and open it again if a slow start missed a click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.wait_for_load_state("load")
+    item = page.get_by_test_id(testid)
+    for _attempt in range(3):
+        page.get_by_role("button", name=menu).click()
+        try:
+            item.wait_for(state="visible", timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    item.click()

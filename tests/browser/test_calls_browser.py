@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from tests.browser import steps
 from tests.factories import ensure_agreements
 from webapp.models import utcnow
 from webapp.models.calls import Call
@@ -32,8 +33,7 @@ def test_a_manager_publishes_a_call_that_visitors_see(live_server, page, make_us
     page.get_by_role("heading", name="Welcome, Sophie Durand").wait_for()
 
     # Programme management > Calls > New LEA/LIA call.
-    page.get_by_role("button", name="Programme management").click()
-    page.get_by_test_id("nav-manage-calls").click()
+    steps.menu_item(page, "Programme management", "nav-manage-calls")
     page.get_by_test_id("new-call-lea_lia").click()
     page.get_by_role("heading", name="New call").wait_for()
 

@@ -79,8 +79,7 @@ def publish_call(page, base, closes):
     """The manager writes a LEA/LIA call closing at `closes` (naive Paris time) and publishes it;
     returns its title and the number of criteria of its grid."""
     log_in(page, base, MANAGER, "Sophie Durand")
-    page.get_by_role("button", name="Programme management").click()
-    page.get_by_test_id("nav-manage-calls").click()
+    steps.menu_item(page, "Programme management", "nav-manage-calls")
     page.get_by_test_id("new-call-lea_lia").click()
     page.get_by_role("heading", name="New call").wait_for()
     opens = closes - timedelta(days=1)
