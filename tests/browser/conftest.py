@@ -23,10 +23,20 @@ CHROMIUM_ARGS = [
 ]
 
 
+# When the browser leaves a page while the development server still sends it a static file,
+# werkzeug's server drops the connection without closing that file (the ResourceWarning comes
+# from werkzeug/serving.py, not from the platform): only that one is ignored.
+DROPPED_STATIC_FILE = (
+    r"ignore:Exception ignored in. <_io.FileIO name='[^']*/static/[^']*' mode='rb'"
+    r":pytest.PytestUnraisableExceptionWarning"
+)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.filterwarnings(DROPPED_STATIC_FILE))
 
 
 @pytest.fixture
