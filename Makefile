@@ -12,6 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # browser tests, valgrind and wrk for the benchmarks.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_DEBS := chromium
+BENCH_DEBS := valgrind wrk
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/coop_test_$(shell id -u)
 # pytest-xdist workers: one per core by default (`make test TEST_WORKERS=0` runs in one process).
 TEST_WORKERS ?= auto
@@ -90,6 +91,11 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
 	$(BIN)/pybabel update -N -i messages.pot -d webapp/translations
 	rm -f messages.pot
+
+# Benchmarks (bench/README.md): not part of `make test`; writes bench/RESULTS.md, raw outputs in bench/out/.
+bench: install translations
+	$(call ensure_debs,$(BENCH_DEBS))
+	$(BIN)/python bench/run.py
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -84,7 +84,8 @@ def create_app(config_class=None, **overrides) -> Flask:
     from webapp import review  # /review: the reviewers' pages; assessment cards and reminders
 
     review.init_app(app)
-    from webapp import cli
+    from webapp import cli, cli_scale
 
     cli.init_app(app)
+    cli_scale.init_app(app)  # flask seed-scale: the benchmarks' data set (bench/)
     return app
