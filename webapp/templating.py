@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask import request
 from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 
 from forms.admin import ROLE_LABELS
 from webapp import access, markdown
@@ -34,6 +35,29 @@ def number(value, format: str = "0.##") -> str:
     return format_decimal(value, format=format)
 
 
+#: A proposal's state as programme managers read it (the labels are translated when shown).
+MANAGER_STATE_LABELS = {
+    "submitted": _l("Submitted"),
+    "eligible": _l("Eligible"),
+    "ineligible": _l("Ineligible"),
+    "under_review": _l("Under review"),
+    "reviewed": _l("Reviewed"),
+    "ranked": _l("Ranked"),
+    "proposed": _l("Proposed to the DG"),
+    "waitlisted": _l("Waiting list (proposed)"),
+    "not_retained": _l("Not retained (proposed)"),
+    "awarded": _l("Awarded"),
+    "rejected": _l("Rejected"),
+    "agreement_pending": _l("Agreement pending"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+def manager_state_label(state) -> str:
+    value = str(getattr(state, "value", state))
+    return str(MANAGER_STATE_LABELS.get(value, value))
+
+
 def role_label(role) -> str:
     value = getattr(role, "value", role)
     return str(ROLE_LABELS.get(value, value))
@@ -43,6 +67,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["paris"] = paris_datetime
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["number"] = number
+    app.jinja_env.globals["manager_state_label"] = manager_state_label
     markdown.init_app(app)
     app.jinja_env.globals.update(access.PREDICATES)
     app.jinja_env.globals["Role"] = Role

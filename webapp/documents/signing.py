@@ -27,6 +27,11 @@ FIELD_NAME = "InsermPlatform"
 _signers: dict[tuple, object] = {}
 
 
+#: Bytes reserved in the PDF for the CMS signature: the certificate (and its chain, for a key
+#: issued by a certification authority) with the signature itself; 16 KB leaves ample room.
+SIGNATURE_BYTES = 16_384
+
+
 class SigningNotConfigured(RuntimeError):
     """No signing key is configured where a test key is not allowed."""
 
@@ -126,6 +131,37 @@ def signing_material() -> tuple[Path, Path, bytes]:
     return _test_material(Path(current_app.instance_path) / "signing")
 
 
+def _kept_key_signer_class():
+    """pyHanko's SimpleSigner, keeping the private key it loaded.
+
+    SimpleSigner turns its key into a `cryptography` key again for every signature, and that
+    load checks the whole RSA key: most of the cost of signing a letter. The key is loaded and
+    checked once, when the signer is made (`_signer` keeps signers by key file).
+    """
+    from pyhanko.sign import signers
+
+    class KeptKeySigner(signers.SimpleSigner):
+        _pyca_key = None
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+            from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                algorithm = mechanism.signature_algo
+            except ValueError:
+                algorithm = mechanism["algorithm"].native
+            if algorithm != "rsassa_pkcs1v15":
+                return super().sign_raw(data, digest_algorithm)
+            if self._pyca_key is None:
+                self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+            return self._pyca_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+    return KeptKeySigner
+
+
 def _signer():
     from pyhanko.sign import signers
 
@@ -135,6 +171,7 @@ def _signer():
         signer = signers.SimpleSigner.load(str(key_path), str(cert_path), key_passphrase=passphrase or None)
         if signer is None:
             raise SigningNotConfigured("The signing key or certificate could not be read.")
+        signer.__class__ = _kept_key_signer_class()
         _signers.clear()
         _signers[marker] = signer
     return _signers[marker]
@@ -174,7 +211,11 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Paris") -> bytes:
         location=location,
     )
     signer = _signer()
-    return _off_the_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer).getvalue())
+    # Room for the signature set aside at once: without it pyHanko signs twice (a dry run to
+    # measure the signature, then the real one).
+    return _off_the_event_loop(
+        lambda: signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=SIGNATURE_BYTES).getvalue()
+    )
 
 
 def check_signature(pdf: bytes) -> SignatureCheck:

@@ -21,6 +21,7 @@ from webapp.models.calls import Call
 from webapp.models.decisions import RedressRequest
 from webapp.operations.accounts import external_url
 from webapp.operations.audit import record
+from webapp.operations.ranking import COORDINATOR_WITHOUT_ROLES
 from webapp.operations.transitions import Mail, apply_transition
 from workflows import decisions as rules
 from workflows.decisions import DECIDABLE_STATES, DECIDED_STATES, DgAct, RedressStatus
@@ -94,6 +95,7 @@ def decision_proposals(call: Call) -> list[Proposal]:
         db.session.scalars(
             select(Proposal)
             .where(Proposal.call_id == call.id, Proposal.state.in_(states))
+            .options(COORDINATOR_WITHOUT_ROLES)
             .order_by(
                 Proposal.rank_position.is_(None), Proposal.rank_position, Proposal.submitted_at, Proposal.id
             )

@@ -22,6 +22,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import BudgetLine, Proposal, Team, User, utcnow
@@ -67,6 +68,10 @@ LIST_ACTIONS = {
     RankList.WAITING: ProposalAction.WAITLIST,
     RankList.NOT_RETAINED: ProposalAction.NOT_RETAIN,
 }
+
+#: A list of proposals names their coordinators, never their roles: one JOIN, and no query for
+#: the roles of hundreds of users (the default eager loading of `User.role_grants`).
+COORDINATOR_WITHOUT_ROLES = joinedload(Proposal.coordinator).lazyload(User.role_grants)
 
 
 class ConsensusConflict(Exception):
@@ -258,6 +263,7 @@ def ranking_view(call: Call) -> RankingView:
         db.session.scalars(
             select(Proposal)
             .where(Proposal.call_id == call.id, Proposal.state.in_(list(RANKING_STATES)))
+            .options(COORDINATOR_WITHOUT_ROLES)
             .order_by(Proposal.reference)
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from forms.calls import CallFilterForm, instrument_label
 from webapp.documents.render import render_pdf
@@ -58,6 +59,9 @@ def calls():
         stmt = stmt.where(Call.countries.any(Country.code == form.country.data))
     if (form.year.data or "").isdigit() and not form.year.errors:
         stmt = stmt.where(Call.year == int(form.year.data))
+    # The list shows neither countries, themes, criteria nor documents: none is loaded.
+    unused = (Call.countries, Call.themes, Call.criteria, Call.attachment_kinds)
+    stmt = stmt.options(*(lazyload(collection) for collection in unused))
     page = paginate(db, stmt, per_page=PER_PAGE)
     return render_template("public/calls/list.html", form=form, page=page, status=status,
                            now=now, instrument_label=instrument_label)
