@@ -97,20 +97,35 @@ def database_template(tmp_path_factory) -> str:
 
 
 def _truncate_postgres(engine) -> None:
+    """Empty what the test wrote and restart the identities it moved.
+
+    Only the tables holding rows are emptied, by DELETE with triggers and foreign-key checks
+    off for this transaction (the audit trail's append-only trigger included), and without
+    waiting for the disk: a TRUNCATE costs a file swap per table, too slow between 4,000 tests.
+    """
     with engine.begin() as conn:
         tables = [
             row[0]
-            for row in conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            )
+            for row in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
             if row[0] not in REFERENCE_TABLES
         ]
-        if tables:
-            conn.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-                )
+        if not tables:
+            return
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        probe = " UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables  # noqa: S608 - our names
+        )
+        for (table,) in conn.execute(text(probe)).all():
+            conn.execute(text(f'DELETE FROM "{table}"'))  # noqa: S608 - a table name of ours
+        moved = conn.execute(
+            text(
+                "SELECT sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
             )
+        ).all()
+        for (sequence,) in moved:
+            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture
