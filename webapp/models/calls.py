@@ -381,3 +381,14 @@ class CallAttachmentKind(db.Model):
 
     def spec(self) -> AttachmentSpec:
         return AttachmentSpec(self.code, self.label_fr, self.label_en, self.required, self.max_mb)
+
+
+def without_collections():
+    """Loader options for a list of calls that shows none of their collections (countries,
+    themes, criteria, documents): they are otherwise loaded with every call."""
+    from sqlalchemy.orm import lazyload
+
+    return [lazyload(c) for c in CALL_COLLECTIONS]
+
+
+CALL_COLLECTIONS = (Call.countries, Call.themes, Call.criteria, Call.attachment_kinds)

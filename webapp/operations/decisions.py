@@ -13,11 +13,12 @@ from datetime import datetime
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
 
 from webapp.documents import issued
 from webapp.extensions import db
 from webapp.models import IssuedDocument, Proposal, User, UserRole, utcnow
-from webapp.models.calls import Call
+from webapp.models.calls import CALL_COLLECTIONS, Call, without_collections
 from webapp.models.decisions import RedressRequest
 from webapp.operations.accounts import external_url
 from webapp.operations.audit import record
@@ -130,7 +131,12 @@ def queue_counts() -> list[tuple[Call, int, int]]:
     wanted = {cid: (a or 0, u or 0) for cid, a, u in rows if (a or 0) or (u or 0)}
     if not wanted:
         return []
-    calls = db.session.scalars(select(Call).where(Call.id.in_(wanted)).order_by(Call.year.desc(), Call.id))
+    calls = db.session.scalars(
+        select(Call)
+        .where(Call.id.in_(wanted))
+        .options(*without_collections())
+        .order_by(Call.year.desc(), Call.id)
+    )
     return [(c, *wanted[c.id]) for c in calls]
 
 
@@ -141,6 +147,9 @@ def rolling_queue(limit: int = 200) -> list[Proposal]:
             select(Proposal)
             .join(Call, Call.id == Proposal.call_id)
             .where(Call.is_rolling.is_(True), Proposal.state.in_(sorted(DECIDABLE_STATES)))
+            .options(
+                COORDINATOR_WITHOUT_ROLES, *(joinedload(Proposal.call).lazyload(c) for c in CALL_COLLECTIONS)
+            )
             .order_by(Proposal.submitted_at, Proposal.id)
             .limit(limit)
         )

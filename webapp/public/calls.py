@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import abort, make_response, render_template, request
 from flask_babel import force_locale, get_locale
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
 
 from forms.calls import CallFilterForm, instrument_label
 from webapp.documents.render import render_pdf
 from webapp.extensions import db
 from webapp.models import Country, utcnow
-from webapp.models.calls import Call, call_country
+from webapp.models.calls import Call, call_country, without_collections
 from webapp.operations.calls import published_calls_query
 from webapp.pagination import paginate
 from webapp.public import bp
@@ -60,8 +59,7 @@ def calls():
     if (form.year.data or "").isdigit() and not form.year.errors:
         stmt = stmt.where(Call.year == int(form.year.data))
     # The list shows neither countries, themes, criteria nor documents: none is loaded.
-    unused = (Call.countries, Call.themes, Call.criteria, Call.attachment_kinds)
-    stmt = stmt.options(*(lazyload(collection) for collection in unused))
+    stmt = stmt.options(*without_collections())
     page = paginate(db, stmt, per_page=PER_PAGE)
     return render_template("public/calls/list.html", form=form, page=page, status=status,
                            now=now, instrument_label=instrument_label)
