@@ -97,3 +97,12 @@ def menu_item(page, menu: str, testid: str) -> None:
         except PlaywrightTimeout:
             continue
     item.click()
+
+
+def log_in(page, base, email, name, password="correct horse battery"):
+    """Log in through the form and wait for the welcome page."""
+    page.goto(base + "/auth/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name=f"Welcome, {name}").wait_for()

@@ -32,11 +32,7 @@ def test_write_and_submit_a_proposal(live_server, page, make_user, db, tmp_path)
     kinds = [(k.code, k.label("en")) for k in call.required_attachments]
     db.session.commit()  # the test holds no transaction while the browser works (SQLite locks)
 
-    page.goto(live_server + "/auth/login")
-    page.get_by_label("E-mail").fill("claire.martin@inserm.fr")
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Welcome, Claire Martin").wait_for()
+    steps.log_in(page, live_server, "claire.martin@inserm.fr", "Claire Martin")
 
     page.goto(f"{live_server}/calls/{call_id}")
     page.get_by_test_id("apply").click()

@@ -791,48 +791,12 @@ def test_the_whole_list_validation_is_audited_as_the_dgs_act(people, db, client,
 
 
 def make_signing_key(folder, common_name: str, passphrase: bytes = b""):
-    """A key and self-signed certificate as an administrator would configure (cf. signing.py)."""
-    from datetime import UTC, datetime, timedelta
+    """A key and self-signed certificate as an administrator would configure."""
+    from cryptography.hazmat.primitives import serialization
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from webapp.documents.signing import self_signed
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Inserm"),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-        ]
-    )
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    key, cert = self_signed(common_name, "Inserm", days=365)
     folder.mkdir(parents=True, exist_ok=True)
     key_path, cert_path = folder / "platform-key.pem", folder / "platform-cert.pem"
     encryption = (

@@ -53,52 +53,60 @@ class SignatureCheck:
         return self.present and self.intact and self.valid and self.trusted and self.covers_whole_file
 
 
-def _test_material(folder: Path) -> tuple[Path, Path, bytes]:
-    """The self-signed development key, generated once (under a lock: several workers may ask)."""
+def self_signed(common_name: str, organization: str, days: int = 3650):
+    """A new RSA key and its self-signed certificate, able to sign documents (PAdES)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
+        ]
+    )
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _test_material(folder: Path) -> tuple[Path, Path, bytes]:
+    """The self-signed development key, generated once (under a lock: several workers may ask)."""
+    from cryptography.hazmat.primitives import serialization
 
     folder.mkdir(parents=True, exist_ok=True)
     key_path, cert_path = folder / TEST_KEY, folder / TEST_CERT
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (key_path.exists() and cert_path.exists()):
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            name = x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COMMON_NAME, "Inserm calls platform (TEST KEY)"),
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Inserm - development only"),
-                    x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-                ]
-            )
-            now = datetime.now(UTC)
-            cert = (
-                x509.CertificateBuilder()
-                .subject_name(name)
-                .issuer_name(name)
-                .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - timedelta(days=1))
-                .not_valid_after(now + timedelta(days=3650))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=True,
-                        content_commitment=True,
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=True,
-                        crl_sign=False,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
-                .sign(key, hashes.SHA256())
-            )
+            key, cert = self_signed("Inserm calls platform (TEST KEY)", "Inserm - development only")
             for path, data in (
                 (
                     key_path,
