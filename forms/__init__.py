@@ -9,10 +9,14 @@ refuses NUL in text, spreadsheets refuse the others). Passwords are left exactly
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import wtforms
+from babel import support
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectChoice, StringField, TextAreaField
+from wtforms.i18n import messages_path
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029\x85]+")
@@ -43,11 +47,36 @@ class _CleanInput:
         return unbound_field.bind(form=form, **options)
 
 
+@lru_cache(maxsize=None)
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("This field is required.") in the request's language. Flask-WTF
+    reads WTForms' catalogue from disk again on every request that builds a form; here each
+    language's catalogue is read once per process."""
+
+    @staticmethod
+    def _catalogue() -> support.NullTranslations:
+        return _wtforms_catalogue(str(get_locale() or "en"))
+
+    def gettext(self, string: str) -> str:
+        return self._catalogue().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalogue().ungettext(singular, plural, n)
+
+
+_WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class Form(FlaskForm):
     """A page's form (with its CSRF token)."""
 
     class Meta(_CleanInput):
-        pass
+        def get_translations(self, form):
+            return _WTFORMS_MESSAGES
 
 
 class SubForm(wtforms.Form):

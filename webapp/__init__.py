@@ -48,6 +48,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     from webapp import i18n
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
 
     from webapp.database import configure_engine
 
