@@ -4,28 +4,50 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import dates, numbers
 from flask import request
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from forms.admin import ROLE_LABELS
 from webapp import access, markdown
 from webapp.dashboard import dashboard_cards
 from workflows.roles import Role
+from workflows.timeutils import PARIS
+
+
+# Formatting a date or an amount is a pure function of the value and the language, and lists
+# show the same deadlines and amounts on every request: each result is computed once per process.
+
+
+@lru_cache(maxsize=4096)
+def _paris(value: datetime, format: str, locale: str) -> str:
+    return dates.format_datetime(value, format, tzinfo=PARIS, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _money(value: int | Decimal, locale: str) -> str:
+    pattern = "#,##0\xa0¤" if locale == "fr" else "¤#,##0"
+    return numbers.format_currency(value, "EUR", format=pattern, locale=locale, currency_digits=False)
+
+
+def _locale() -> str:
+    return str(get_locale() or "fr")
 
 
 def paris_datetime(value: datetime | None, format: str = "medium") -> str:
+    """A time in Paris time in the reader's language (times are stored in UTC)."""
     if value is None:
         return ""
-    return format_datetime(value, format)  # Flask-Babel converts to the selected zone (Paris)
+    return _paris(value, format, _locale())
 
 
 def money(value: int | Decimal | None) -> str:
     if value is None:
         return ""
-    pattern = "#,##0\xa0¤" if str(get_locale()) == "fr" else "¤#,##0"
-    return format_currency(value, "EUR", format=pattern, currency_digits=False)
+    return _money(value, _locale())
 
 
 def number(value, format: str = "0.##") -> str:

@@ -215,7 +215,8 @@ def test_pending_decisions_are_invisible_to_applicants_until_release(
 
         login_user(db.session.get(type(people["a1"]), people["a1"].id))
         html = render_template_string(
-            '{% include "applicant/_decision_links.html" %}',
+            '{% from "applicant/_macros.html" import decision_links %}'
+            "{{ decision_links(proposal, current_user) }}",
             proposal=db.session.get(type(awarded), awarded.id),
         )
         assert "decision letter" not in html
@@ -246,7 +247,8 @@ def test_pending_decisions_are_invisible_to_applicants_until_release(
 
         login_user(db.session.get(type(people["a3"]), people["a3"].id))
         html = render_template_string(
-            '{% include "applicant/_decision_links.html" %}',
+            '{% from "applicant/_macros.html" import decision_links %}'
+            "{{ decision_links(proposal, current_user) }}",
             proposal=db.session.get(type(rejected), rejected.id),
         )
         assert "Download the decision letter" in html and "Request a review" in html

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms.auth import ConfirmForm
@@ -42,7 +43,7 @@ from webapp.applicant import bp
 from webapp.dashboard import Card
 from webapp.extensions import db
 from webapp.models import Attachment, Country, IssuedDocument, Proposal, Submission, Team, utcnow
-from webapp.models.calls import Call
+from webapp.models.calls import Call, call_without_collections
 from webapp.operations import submission as ops
 from webapp.pagination import paginate
 from webapp.storage import read_bytes
@@ -214,6 +215,14 @@ def _mine_clause(user):
     return or_(*clauses)
 
 
+#: What the list of proposals shows or tests (status, decision links, the co-coordinator badge).
+LIST_COLUMNS = (
+    Proposal.reference, Proposal.title, Proposal.acronym, Proposal.state, Proposal.stage,
+    Proposal.call_id, Proposal.coordinator_id, Proposal.co_coordinator_id, Proposal.updated_at,
+    Proposal.decision_released_at,
+)
+
+
 @bp.get("/proposals")
 @login_required
 def proposals():
@@ -224,6 +233,13 @@ def proposals():
         select(Proposal)
         .where(_mine_clause(current_user))
         .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+        # The list shows a few columns of each proposal and its call's title: neither the texts,
+        # the call's collections nor the coordinator are loaded.
+        .options(
+            load_only(*LIST_COLUMNS),
+            call_without_collections(Proposal.call).load_only(Call.title_fr, Call.title_en),
+            lazyload(Proposal.coordinator),
+        )
     )
     query = (form.q.data or "").strip()
     if query and not form.q.errors:

@@ -391,4 +391,12 @@ def without_collections():
     return [lazyload(c) for c in CALL_COLLECTIONS]
 
 
+def call_without_collections(relationship):
+    """Loader option for rows that show their call (``Proposal.call``, ...) but none of its
+    collections: the call joined, its four collections not loaded."""
+    from sqlalchemy.orm import joinedload
+
+    return joinedload(relationship).options(*without_collections())
+
+
 CALL_COLLECTIONS = (Call.countries, Call.themes, Call.criteria, Call.attachment_kinds)

@@ -23,30 +23,27 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-def _published_country_choices() -> list[tuple[str, str]]:
-    locale = _locale()
-    stmt = (
-        select(Country)
-        .join(call_country, call_country.c.country_code == Country.code)
-        .join(Call, Call.id == call_country.c.call_id)
+def _published_filter_choices() -> tuple[list[tuple[str, str]], list[int]]:
+    """The countries and the years of the published calls, for the filter (one query, rows not
+    entities)."""
+    rows = db.session.execute(
+        select(Call.year, Country.code, Country.name_fr, Country.name_en)
+        .select_from(Call)
+        .outerjoin(call_country, call_country.c.call_id == Call.id)
+        .outerjoin(Country, Country.code == call_country.c.country_code)
         .where(Call.published_at.is_not(None))
         .distinct()
-    )
-    return sorted(((c.code, c.name(locale)) for c in db.session.scalars(stmt)),
-                  key=lambda c: c[1])
-
-
-def _published_years() -> list[int]:
-    stmt = select(Call.year).where(Call.published_at.is_not(None)).distinct()
-    return sorted(db.session.scalars(stmt), reverse=True)
+    ).all()
+    french = _locale().startswith("fr")
+    countries = {code: (fr if french else en) for _y, code, fr, en in rows if code}
+    years = sorted({year for year, *_rest in rows}, reverse=True)
+    return sorted(countries.items(), key=lambda c: c[1]), years
 
 
 @bp.get("/calls")
 def calls():
-    form = CallFilterForm(
-        request.args, country_choices=_published_country_choices(),
-        year_choices=_published_years(),
-    )
+    countries, years = _published_filter_choices()
+    form = CallFilterForm(request.args, country_choices=countries, year_choices=years)
     form.validate()  # an unknown value in the query string is ignored, not an error page
     status = form.status.data if form.status.data in {"open", "upcoming", "closed", "all"} \
         else "open"
