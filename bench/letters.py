@@ -7,7 +7,8 @@ valgrind --tool=callgrind --instr-atstart=no python bench/letters.py measure --d
     segments (bench/cgreq.py): N letters issued the way the job queue issues them
     (`webapp.jobs.issue_one_letter`: read the data, template, WeasyPrint PDF/A-2b, pyHanko
     signature, file and row stored, audit, commit), then WeasyPrint alone rendering the very
-    same HTML to the same PDF/A-2b N times, each beside an empty segment. One letter of each
+    same HTML to the same PDF/A-2b N times, then pyHanko signing those PDFs alone (the
+    signature's share of the letter), each beside an empty segment. One letter of each
     kind (awarded, rejected) and a WeasyPrint render are paid before the measure (fonts,
     signing key, templates).
 """
@@ -139,12 +140,23 @@ def measure(db_target: str, n: int, storage: str) -> None:
                 assert jobs.issue_one_letter(pid), pid
         cgreq.dump(f"letter n={count}")
     html = {pid: _letter_html(app, pid) for pid in measured}
+    pdfs = {}
     for count in (0, n):
         gc.collect()
         cgreq.zero()
         for pid in measured[:count]:
-            weasyprint_alone(*html[pid])
+            pdfs[pid] = weasyprint_alone(*html[pid])
         cgreq.dump(f"weasyprint n={count}")
+    # The share of the signature in the letter: pyHanko signing WeasyPrint's PDF, alone.
+    from webapp.documents.signing import sign_pdf
+
+    for count in (0, n):
+        gc.collect()
+        cgreq.zero()
+        with app.app_context():
+            for pid in measured[:count]:
+                sign_pdf(pdfs[pid], reason="Decision letter")
+        cgreq.dump(f"signature n={count}")
 
 
 def main() -> None:

@@ -173,9 +173,14 @@ def issue_one_letter(proposal_id: int) -> bool:
     """
     from webapp.documents import issued
     from webapp.operations.audit import record
+    from webapp.models.calls import call_without_collections
     from webapp.operations.decisions import current_letter, is_released
+    from webapp.operations.ranking import COORDINATOR_WITHOUT_ROLES
 
-    proposal = db.session.get(Proposal, proposal_id)
+    # The letter reads the call's dates and caps, not its collections, nor the coordinator's roles.
+    proposal = db.session.get(
+        Proposal, proposal_id, options=[call_without_collections(Proposal.call), COORDINATOR_WITHOUT_ROLES]
+    )
     if proposal is None or not is_released(proposal) or current_letter(proposal) is not None:
         db.session.commit()
         return False

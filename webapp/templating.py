@@ -7,7 +7,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import dates, numbers
-from flask import request
+from flask import render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -80,6 +82,33 @@ def manager_state_label(state) -> str:
     return str(MANAGER_STATE_LABELS.get(value, value))
 
 
+# --- the layout's fixed parts ---------------------------------------------------------------------
+# The main menu depends only on the language, the reader's roles and where the application is
+# mounted, and a static file's address only on the latter: each combination is rendered once per
+# process instead of on every page (the menu is a dozen links, predicates and translations).
+
+
+def nav_items() -> Markup:
+    user = current_user._get_current_object()
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    roles = user.roles if authenticated else frozenset()
+    return _nav_items(_locale(), roles, authenticated, request.script_root)
+
+
+@lru_cache(maxsize=256)
+def _nav_items(locale: str, roles: frozenset, authenticated: bool, script_root: str) -> Markup:
+    return Markup(render_template("_nav_items.html"))
+
+
+def static_url(endpoint: str, filename: str) -> str:
+    return _static_url(endpoint, filename, request.script_root)
+
+
+@lru_cache(maxsize=256)
+def _static_url(endpoint: str, filename: str, script_root: str) -> str:
+    return url_for(endpoint, filename=filename)
+
+
 def role_label(role) -> str:
     value = getattr(role, "value", role)
     return str(ROLE_LABELS.get(value, value))
@@ -95,6 +124,8 @@ def init_app(app) -> None:
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["dashboard_cards"] = dashboard_cards
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["static_url"] = static_url
 
     @app.context_processor
     def _context():
