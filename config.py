@@ -116,6 +116,12 @@ class BaseConfig:
     # Background jobs (Huey): SQLite storage in instance/ unless HUEY_REDIS_URL is set.
     HUEY_REDIS_URL = os.environ.get("HUEY_REDIS_URL", "")
     HUEY_IMMEDIATE = False
+    # Rendered fragments of public pages, in each process's memory. A fragment's key holds the
+    # version of the data it shows (read from the database on every request), so every process
+    # and server sees a change at once: nothing needs to be shared or invalidated.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 3600
+    CACHE_THRESHOLD = 500
 
     @classmethod
     def check(cls) -> None:

@@ -9,7 +9,7 @@ refuses NUL in text, spreadsheets refuse the others). Passwords are left exactly
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import wtforms
 from babel import support
@@ -47,7 +47,7 @@ class _CleanInput:
         return unbound_field.bind(form=form, **options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _wtforms_catalogue(locale: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 

@@ -36,7 +36,7 @@ def create_app(config_class=None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
 
     from webapp import models  # noqa: F401  (registers the tables)
-    from webapp.extensions import babel, bootstrap, csrf, db, limiter, login_manager, mail, migrate
+    from webapp.extensions import babel, bootstrap, cache, csrf, db, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -44,6 +44,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     bootstrap.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
 
     from webapp import i18n
 

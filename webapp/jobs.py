@@ -172,8 +172,8 @@ def issue_one_letter(proposal_id: int) -> bool:
     transaction (no lock held on SQLite), then the file and its row written together.
     """
     from webapp.documents import issued
-    from webapp.operations.audit import record
     from webapp.models.calls import call_without_collections
+    from webapp.operations.audit import record
     from webapp.operations.decisions import current_letter, is_released
     from webapp.operations.ranking import COORDINATOR_WITHOUT_ROLES
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from pypdf import PdfReader
 
 from tests.webapp.test_calls_editor import text_of
@@ -106,6 +107,53 @@ def test_pages_of_ten(public_client, create_call):
     assert titles(first) == [f"Call {n:02d}" for n in range(10)]  # soonest deadline first
     assert "Page 1 of 2" in text_of(first)
     assert titles(public_client.get("/calls?page=2")) == ["Call 10", "Call 11"]
+
+
+# --- the list is rendered once per version of the calls ----------------------------------------
+
+
+def test_a_change_to_the_calls_shows_at_once(public_client, calls, create_call, manager, db):
+    from webapp.operations import calls as ops
+
+    assert sorted(titles(public_client.get("/calls"))) == ["Open LEA", "Rolling GDRE"]
+    create_call(title_en="Brand new LEA")  # published: the next visitor sees it
+    assert "Brand new LEA" in titles(public_client.get("/calls"))
+    data = ops.call_data(calls["open"])
+    data.title_en = "Renamed LEA"
+    ops.update_call(calls["open"], data, manager, None)
+    db.session.commit()
+    assert "Renamed LEA" in titles(public_client.get("/calls"))
+    ops.unpublish_call(calls["rolling"], manager)
+    db.session.commit()
+    assert sorted(titles(public_client.get("/calls"))) == ["Brand new LEA", "Renamed LEA"]
+
+
+def test_the_kept_list_follows_the_clock(public_client, calls):
+    assert "Upcoming LEA" not in titles(public_client.get("/calls"))
+    assert "Open LEA" in titles(public_client.get("/calls"))
+    # Nothing is saved, only time passes: the upcoming call opens, the open one closes.
+    with time_machine.travel(utcnow() + timedelta(days=70)):
+        listed = titles(public_client.get("/calls"))
+        assert "Upcoming LEA" in listed and "Open LEA" not in listed
+        assert "Open LEA" in titles(public_client.get("/calls?status=closed"))
+
+
+def test_the_kept_list_is_per_language_and_per_filter(app, public_client, calls):
+    french = app.test_client()
+    french.post("/language/fr")
+    assert "Appels à projets" in text_of(french.get("/calls"))
+    assert "Calls for proposals" in text_of(public_client.get("/calls"))
+    assert titles(public_client.get("/calls?status=upcoming")) == ["Upcoming LEA"]
+    assert sorted(titles(public_client.get("/calls"))) == ["Open LEA", "Rolling GDRE"]
+
+
+def test_unknown_parameters_are_served_not_kept(app, public_client, calls):
+    response = public_client.get("/calls?utm_source=newsletter&status=closed")
+    assert response.status_code == 200 and titles(response) == ["Closed LEA"]
+    with app.app_context():
+        from webapp.extensions import cache
+
+        assert not any("utm_source" in key for key in cache.cache._cache)
 
 
 def test_a_draft_is_not_public(public_client, calls):

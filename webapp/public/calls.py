@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
 from flask import abort, make_response, render_template, request
 from flask_babel import force_locale, get_locale
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import func, select
 
 from forms.calls import CallFilterForm, instrument_label
 from webapp.documents.render import render_pdf
-from webapp.extensions import db
+from webapp.extensions import cache, db
 from webapp.models import Country, utcnow
 from webapp.models.calls import Call, call_country, without_collections
 from webapp.operations.calls import published_calls_query
 from webapp.pagination import paginate
 from webapp.public import bp
 from workflows.instruments import CALL_INSTRUMENTS, Instrument
+from workflows.timeutils import ensure_aware
 
 PER_PAGE = 10
+#: How long a rendered list is kept at most, whatever happens.
+LIST_TTL = timedelta(hours=1)
 
 
 def _locale() -> str:
@@ -40,14 +47,37 @@ def _published_filter_choices() -> tuple[list[tuple[str, str]], list[int]]:
     return sorted(countries.items(), key=lambda c: c[1]), years
 
 
-@bp.get("/calls")
-def calls():
+#: The list's own query parameters: a request with others (or long values) is served, not cached.
+LIST_ARGS = frozenset({"status", "instrument", "country", "year", "page"})
+
+
+def _list_key(locale: str) -> str | None:
+    """The cache key of the list's content for this request: its language, its parameters and
+    the version of the calls (their number and latest change, read now: a call saved, published
+    or deleted anywhere gives a new key at once)."""
+    args = sorted(request.args.items(multi=True))
+    if any(name not in LIST_ARGS or len(value) > 40 for name, value in args):
+        return None
+    count, changed = db.session.execute(select(func.count(Call.id), func.max(Call.updated_at))).one()
+    return f"calls-list:{locale}:{urlencode(args)}:{count}:{changed.isoformat() if changed else ''}"
+
+
+def _next_change(now: datetime) -> datetime:
+    """When a published call next opens or closes: statuses and tabs change then."""
+    opens = select(func.min(Call.opens_at)).where(Call.published_at.is_not(None), Call.opens_at > now)
+    closes = select(func.min(Call.closes_at)).where(
+        Call.published_at.is_not(None), Call.is_rolling.is_(False), Call.closes_at >= now
+    )
+    moments = [m for m in (db.session.scalar(opens), db.session.scalar(closes)) if m is not None]
+    return min([ensure_aware(m, "moment") for m in moments] + [now + LIST_TTL])
+
+
+def _list_content(now: datetime) -> str:
     countries, years = _published_filter_choices()
     form = CallFilterForm(request.args, country_choices=countries, year_choices=years)
     form.validate()  # an unknown value in the query string is ignored, not an error page
     status = form.status.data if form.status.data in {"open", "upcoming", "closed", "all"} \
         else "open"
-    now = utcnow()
     stmt = published_calls_query(None if status == "all" else status, now)
     if form.instrument.data in {i.value for i in CALL_INSTRUMENTS}:
         stmt = stmt.where(Call.instrument == Instrument(form.instrument.data))
@@ -58,8 +88,26 @@ def calls():
     # The list shows neither countries, themes, criteria nor documents: none is loaded.
     stmt = stmt.options(*without_collections())
     page = paginate(db, stmt, per_page=PER_PAGE)
-    return render_template("public/calls/list.html", form=form, page=page, status=status,
+    return render_template("public/calls/_list.html", form=form, page=page, status=status,
                            now=now, instrument_label=instrument_label)
+
+
+@bp.get("/calls")
+def calls():
+    """The public list: the same content for every reader in one language, so it is rendered
+    once per version of the calls and kept until a call next opens or closes."""
+    now = utcnow()
+    key = _list_key(_locale())
+    kept = cache.get(key) if key else None
+    if kept is not None and now < kept[1]:
+        content = kept[0]
+    else:
+        content = _list_content(now)
+        if key:
+            cache.set(key, (content, _next_change(now)))
+    return render_template(
+        "public/calls/list.html", content=Markup(content)  # noqa: S704 - our own rendered template
+    )
 
 
 def get_published_call_or_404(call_id: int) -> Call:
