@@ -16,6 +16,7 @@ from markupsafe import Markup
 from forms.admin import ROLE_LABELS
 from webapp import access, markdown
 from webapp.dashboard import dashboard_cards
+from webapp.models.calls import localised
 from workflows.roles import Role
 from workflows.timeutils import PARIS
 
@@ -125,6 +126,7 @@ def init_app(app) -> None:
     app.jinja_env.globals["dashboard_cards"] = dashboard_cards
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["localised"] = localised
 
     @app.context_processor
     def _context():

@@ -35,7 +35,7 @@ from workflows.calls import (
 from workflows.instruments import Instrument, rules_for
 
 
-def _localised(fr: str, en: str, locale: str) -> str:
+def localised(fr: str, en: str, locale: str) -> str:
     """The text in the reader's language, or the other one rather than nothing."""
     first, second = (fr, en) if str(locale).startswith("fr") else (en, fr)
     return first or second or ""
@@ -51,7 +51,7 @@ class Theme(db.Model):
     label_en: Mapped[str] = mapped_column(String(200), unique=True)
 
     def label(self, locale: str) -> str:
-        return _localised(self.label_fr, self.label_en, locale)
+        return localised(self.label_fr, self.label_en, locale)
 
 
 # --- the cooperation-agreement registry ---------------------------------------------------------
@@ -238,10 +238,10 @@ class Call(db.Model):
     # --- language ---
 
     def title(self, locale: str) -> str:
-        return _localised(self.title_fr, self.title_en, locale)
+        return localised(self.title_fr, self.title_en, locale)
 
     def text(self, locale: str) -> str:
-        return _localised(self.text_fr, self.text_en, locale)
+        return localised(self.text_fr, self.text_en, locale)
 
     @property
     def instrument_rules(self):
@@ -339,10 +339,10 @@ class CallCriterion(db.Model):
     call: Mapped[Call] = relationship(back_populates="criteria")
 
     def label(self, locale: str) -> str:
-        return _localised(self.label_fr, self.label_en, locale)
+        return localised(self.label_fr, self.label_en, locale)
 
     def guidance(self, locale: str) -> str:
-        return _localised(self.guidance_fr, self.guidance_en, locale)
+        return localised(self.guidance_fr, self.guidance_en, locale)
 
     def spec(self) -> CriterionSpec:
         return CriterionSpec(
@@ -377,7 +377,7 @@ class CallAttachmentKind(db.Model):
     call: Mapped[Call] = relationship(back_populates="attachment_kinds")
 
     def label(self, locale: str) -> str:
-        return _localised(self.label_fr, self.label_en, locale)
+        return localised(self.label_fr, self.label_en, locale)
 
     def spec(self) -> AttachmentSpec:
         return AttachmentSpec(self.code, self.label_fr, self.label_en, self.required, self.max_mb)

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -900,19 +901,94 @@ def remove_assignment(assignment: ReviewAssignment, actor: User, reason: str) ->
 # --- the reviewer's side -------------------------------------------------------------------------
 
 
+def _seen_by_reviewer(reviewer_id) -> tuple:
+    """The conditions of a reviewer's own invitations and accepted assignments (``reviewer_id``:
+    a value, or a bound parameter for a statement built once)."""
+    return (
+        ReviewAssignment.reviewer_id == reviewer_id,
+        ReviewAssignment.status.in_(list(REVIEWER_VISIBLE_STATUSES)),
+        Proposal.state.in_(list(READABLE_STATES)),
+    )
+
+
+#: A reviewer's assignments come soonest due first, those without a due date last.
+_QUEUE_ORDER = (ReviewAssignment.due_at.is_(None), ReviewAssignment.due_at, ReviewAssignment.id)
+
+
 def reviewer_assignments_query(user: User):
     """A reviewer's own invitations and accepted assignments: the only ones they ever see."""
     return (
         select(ReviewAssignment)
         .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
         .options(contains_eager(ReviewAssignment.proposal), selectinload(ReviewAssignment.review))
-        .where(
-            ReviewAssignment.reviewer_id == user.id,
-            ReviewAssignment.status.in_(list(REVIEWER_VISIBLE_STATUSES)),
-            Proposal.state.in_(list(READABLE_STATES)),
-        )
-        .order_by(ReviewAssignment.due_at.is_(None), ReviewAssignment.due_at, ReviewAssignment.id)
+        .where(*_seen_by_reviewer(user.id))
+        .order_by(*_QUEUE_ORDER)
     )
+
+
+#: The reviewer's queue filters: everything, what is still to do, the submitted reviews.
+QUEUE_FILTERS = ("all", "todo", "done")
+
+
+@cache
+def _queue_statement(show: str):
+    """One page of a reviewer's queue as plain rows (what the page shows, no entity): the same
+    assignments in the same order as `reviewer_assignments_query`, the review's status joined,
+    the total counted over the rows. Built once per filter; the reviewer and the page are
+    parameters."""
+    stmt = (
+        select(
+            ReviewAssignment.id,
+            ReviewAssignment.proposal_id,
+            ReviewAssignment.reviewer_id,
+            ReviewAssignment.status,
+            ReviewAssignment.due_at,
+            Proposal.reference,
+            Proposal.acronym,
+            Proposal.title,
+            Call.title_fr.label("call_title_fr"),
+            Call.title_en.label("call_title_en"),
+            Review.status.label("review_status"),
+            func.count().over().label("total"),
+        )
+        .select_from(ReviewAssignment)
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .join(Call, Call.id == Proposal.call_id)
+        .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(*_seen_by_reviewer(bindparam("reviewer_id")))
+    )
+    if show == "done":
+        stmt = stmt.where(Review.status == ReviewStatus.SUBMITTED)
+    elif show == "todo":
+        stmt = stmt.where(or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED))
+    return (
+        stmt.order_by(*_QUEUE_ORDER)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+def reviewer_queue(reviewer: User, show: str, page: int, per_page: int) -> tuple[list, int]:
+    """One page of the reviewer's queue (rows of `_queue_statement`) and how many there are."""
+    stmt = _queue_statement(show if show in QUEUE_FILTERS else "all")
+    params = {"reviewer_id": reviewer.id, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = db.session.execute(stmt, params).all()
+    if not rows and page > 1:  # past the last page: the total from the first row
+        rows_first = db.session.execute(stmt, {**params, "limit": 1, "offset": 0}).all()
+        return rows, rows_first[0].total if rows_first else 0
+    return rows, rows[0].total if rows else 0
+
+
+def queue_stand(row, cleared: set[int]) -> str:
+    """Where the reviewer stands on one assignment of the queue: invited, declare (their
+    conflicts), todo, draft or submitted."""
+    if row.status == AssignmentStatus.INVITED:
+        return "invited"
+    if row.id not in cleared:
+        return "declare"
+    if row.review_status is None:
+        return "todo"
+    return "submitted" if row.review_status == ReviewStatus.SUBMITTED else "draft"
 
 
 def visible_assignment(user: User, assignment_id: int) -> ReviewAssignment | None:

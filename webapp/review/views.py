@@ -24,7 +24,7 @@ from webapp.models import Proposal
 from webapp.models.assessment import ReviewAssignment
 from webapp.operations import assessment as ops
 from webapp.operations import ranking as ranking_ops
-from webapp.pagination import paginate
+from webapp.pagination import PER_PAGE, Page, page_number
 from webapp.review import bp
 from workflows.proposal_states import ProposalState
 from workflows.reviews import AssignmentStatus
@@ -57,10 +57,16 @@ def _flash_refusal(refused: ops.AssessmentRefused) -> None:
 @bp.get("/")
 @roles_required(is_reviewer)
 def queue():
-    page = paginate(db, ops.reviewer_assignments_query(_user()))
-    cleared = ops.cleared_assignment_ids(page.items)
-    declared = {a.id: a.id in cleared for a in page.items}
-    return render_template("review/queue.html", page=page, declared=declared)
+    show = request.args.get("show", "all")
+    if show not in ops.QUEUE_FILTERS:
+        show = "all"
+    number = page_number()
+    rows, total = ops.reviewer_queue(_user(), show, number, PER_PAGE)
+    cleared = ops.cleared_assignment_ids(rows)
+    entries = [(row, ops.queue_stand(row, cleared)) for row in rows]
+    return render_template(
+        "review/queue.html", page=Page(rows, total, number), entries=entries, show=show
+    )
 
 
 def dashboard_cards(user) -> list[Card]:
