@@ -80,6 +80,21 @@ def test_each_row_tells_where_the_reviewer_stands_and_links_the_next_step(five, 
         assert _button(row) == (href, label)
 
 
+def test_the_dashboard_counts_what_the_reviewer_has_left_to_do(five, login, app):
+    call, r, proposals, (invited, *_rest) = five
+    from flask_babel import force_locale
+
+    from webapp.templating import paris_datetime
+
+    with app.test_request_context(), force_locale("en"):
+        due = paris_datetime(invited.due_at, "d MMMM y")
+    page = login(r, app.test_client()).get("/dashboard").get_data(as_text=True)
+    # One invitation; three accepted without a submitted review (not declared, nothing written,
+    # a draft); the submitted one is done. The soonest due date is the invitation's.
+    assert "1 invitation(s) awaiting your answer, 3 review(s) to finish." in page
+    assert f"Next due: {due}." in page
+
+
 def test_the_filters_split_what_is_left_to_do_from_the_submitted_reviews(five, login, app):
     call, r, proposals, _ = five
     client = login(r, app.test_client())

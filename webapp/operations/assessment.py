@@ -20,7 +20,7 @@ from functools import cache
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, func, or_, select
+from sqlalchemy import Integer, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -977,6 +977,33 @@ def reviewer_queue(reviewer: User, show: str, page: int, per_page: int) -> tuple
         rows_first = db.session.execute(stmt, {**params, "limit": 1, "offset": 0}).all()
         return rows, rows_first[0].total if rows_first else 0
     return rows, rows[0].total if rows else 0
+
+
+@dataclass(frozen=True)
+class ReviewerCounts:
+    invited: int  # invitations awaiting an answer
+    open: int  # accepted assignments whose review is not submitted
+    next_due: datetime | None  # the soonest due date among both
+
+
+def reviewer_counts(reviewer: User) -> ReviewerCounts:
+    """The reviewer's dashboard figures, counted by the database (one statement)."""
+    invited = ReviewAssignment.status == AssignmentStatus.INVITED
+    open_ = (ReviewAssignment.status == AssignmentStatus.ACCEPTED) & (
+        Review.id.is_(None) | (Review.status != ReviewStatus.SUBMITTED)
+    )
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((invited, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((open_, 1), else_=0)), 0),
+            func.min(case((invited | open_, ReviewAssignment.due_at), else_=None)),
+        )
+        .select_from(ReviewAssignment)
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .outerjoin(Review, Review.assignment_id == ReviewAssignment.id)
+        .where(*_seen_by_reviewer(reviewer.id))
+    ).one()
+    return ReviewerCounts(int(row[0]), int(row[1]), row[2])
 
 
 def queue_stand(row, cleared: set[int]) -> str:

@@ -72,27 +72,16 @@ def queue():
 def dashboard_cards(user) -> list[Card]:
     if not is_reviewer(user):
         return []
-    items = db.session.scalars(ops.reviewer_assignments_query(user)).all()
-    invited = sum(1 for a in items if a.status == AssignmentStatus.INVITED)
-    open_reviews = [
-        a
-        for a in items
-        if a.status == AssignmentStatus.ACCEPTED and (a.review is None or not a.review.is_submitted)
-    ]
-    dues = [
-        a.due_at
-        for a in items
-        if a.due_at is not None and (a.status == AssignmentStatus.INVITED or a in open_reviews)
-    ]
+    counts = ops.reviewer_counts(user)
     text = _(
         "%(invited)d invitation(s) awaiting your answer, %(open)d review(s) to finish.",
-        invited=invited,
-        open=len(open_reviews),
+        invited=counts.invited,
+        open=counts.open,
     )
-    if dues:
+    if counts.next_due is not None:
         from webapp.templating import paris_datetime
 
-        text += " " + _("Next due: %(date)s.", date=paris_datetime(min(dues), "d MMMM y"))
+        text += " " + _("Next due: %(date)s.", date=paris_datetime(counts.next_due, "d MMMM y"))
     return [Card(_("My reviews"), text, [(_("My reviews"), url_for("review.queue"))])]
 
 
