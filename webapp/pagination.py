@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from flask import request
+from sqlalchemy import func, select
 
 PER_PAGE = 25
 
@@ -44,6 +45,22 @@ class Page:
     @property
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
+
+
+def paginate_counted(session, stmt, per_page: int = PER_PAGE) -> Page:
+    """A page of ``stmt``'s first entity, the total counted by the same statement (a window
+    count over the rows) instead of a second one. Past the last page, a count finds the total."""
+    number = page_number()
+    rows = session.execute(
+        stmt.add_columns(func.count().over()).limit(per_page).offset((number - 1) * per_page)
+    ).all()
+    if rows:
+        total = rows[0][-1]
+    elif number > 1:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    else:
+        total = 0
+    return Page([row[0] for row in rows], total, number, per_page)
 
 
 def page_number() -> int:

@@ -536,6 +536,12 @@ def test_my_proposals_are_searched_filtered_and_paged(as_coordinator, open_call,
     for n in range(26):
         make_proposal(open_call, coordinator, ProposalState.DRAFT, title=f"Bulk {n}")
     assert "Page 1 of 2" in page_text(as_coordinator.get("/proposals"))
+    second = page_text(as_coordinator.get("/proposals?page=2"))
+    assert "Page 2 of 2" in second and second.count("Bulk ") + second.count("Zebrafish") + second.count(
+        "Malaria"
+    ) + second.count("Gut microbiota") == 4  # 29 proposals: 25 on the first page, 4 on the second
+    beyond = page_text(as_coordinator.get("/proposals?page=7"))  # past the end: no rows, the total kept
+    assert "Page 7 of 2" in beyond and "Bulk " not in beyond
     assert "My proposals" in page_text(as_coordinator.get("/dashboard"))
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,7 +45,7 @@ from webapp.extensions import db
 from webapp.models import Attachment, Country, IssuedDocument, Proposal, Submission, Team, utcnow
 from webapp.models.calls import Call, call_without_collections
 from webapp.operations import submission as ops
-from webapp.pagination import paginate
+from webapp.pagination import paginate_counted
 from webapp.storage import read_bytes
 from workflows.proposal_states import (
     APPLICANT_VISIBLE_STATUS,
@@ -202,19 +202,6 @@ def start(call_id: int):
 # --- my proposals ----------------------------------------------------------------------------
 
 
-def _mine_clause(user):
-    clauses = [Proposal.coordinator_id == user.id, Proposal.co_coordinator_id == user.id]
-    if user.is_confirmed:
-        clauses.append(
-            and_(
-                Proposal.co_coordinator_id.is_(None),
-                Proposal.co_coordinator_email == user.email.lower(),
-                Proposal.coordinator_id != user.id,
-            )
-        )
-    return or_(*clauses)
-
-
 #: What the list of proposals shows or tests (status, decision links, the co-coordinator badge).
 LIST_COLUMNS = (
     Proposal.reference, Proposal.title, Proposal.acronym, Proposal.state, Proposal.stage,
@@ -231,7 +218,7 @@ def proposals():
     form.validate()
     stmt = (
         select(Proposal)
-        .where(_mine_clause(current_user))
+        .where(ops.proposals_of(current_user))
         .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
         # The list shows a few columns of each proposal and its call's title: neither the texts,
         # the call's collections nor the coordinator are loaded.
@@ -254,7 +241,7 @@ def proposals():
     if form.status.data and not form.status.errors:
         states = [s for s, shown in APPLICANT_VISIBLE_STATUS.items() if shown == form.status.data]
         stmt = stmt.where(Proposal.state.in_(states))
-    page = paginate(db, stmt)
+    page = paginate_counted(db.session, stmt)
     return render_template("applicant/list.html", page=page, form=form, now=utcnow())
 
 
@@ -263,7 +250,9 @@ def dashboard_cards(user) -> list[Card]:
         return []
     counts = dict(
         db.session.execute(
-            select(Proposal.state, func.count(Proposal.id)).where(_mine_clause(user)).group_by(Proposal.state)
+            select(Proposal.state, func.count(Proposal.id))
+            .where(ops.proposals_of(user))
+            .group_by(Proposal.state)
         ).all()
     )
     drafts = counts.get(ProposalState.DRAFT, 0)

@@ -296,12 +296,12 @@ def correct_letter(proposal_id: int):
 
 def _applicant_cards(user) -> list[Card]:
     """Released decisions on the user's proposals: the letter, and the request for review."""
-    from sqlalchemy import or_
+    from webapp.operations.submission import proposals_of
 
     released = db.session.scalars(
         db.select(Proposal)
         .where(
-            or_(Proposal.coordinator_id == user.id, Proposal.co_coordinator_id == user.id),
+            proposals_of(user, invitations=False),
             Proposal.decision_released_at.is_not(None),
             Proposal.state.in_(sorted(DECIDED_STATES)),
         )
