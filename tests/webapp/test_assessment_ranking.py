@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
 from tests.factories import make_call, make_proposal
-from tests.webapp.assessment_fixtures import record_consensus, reviewed, reviewer, scores
+from tests.webapp.assessment_fixtures import in_request, record_consensus, reviewed, reviewer, scores
+from webapp.extensions import db
 from webapp.models import AuditEvent, Proposal
-from webapp.models.assessment import Consensus, RankingMove
+from webapp.models.assessment import Consensus, RankingMove, Review
+from webapp.operations import assessment as assessment_ops
 from workflows.calls import default_grid
 
 
@@ -275,3 +279,144 @@ def test_charts_are_drawn_in_the_page(call, four, manager_client):
     assert 'data-testid="chart-C1"' in page and 'data-testid="chart-countries"' in page
     assert "<title>5: 2</title>" in page  # two reviews gave 5 on C1 (Alpha)
     assert "BR: " in page
+
+
+# --- the page: one page of the stored ranking, the totals of the whole call ---------------------
+
+
+def _agreed(call, owner, manager, score, **fields):
+    """A reviewed proposal with its consensus (no review: no criterion mean, no threshold)."""
+    proposal = make_proposal(call, owner, "reviewed", **fields)
+    db.session.add(
+        Consensus(
+            proposal_id=proposal.id,
+            score=Decimal(score),
+            computed_score=Decimal(score),
+            grade="A",
+            moderated_by_id=manager.id,
+        )
+    )
+    proposal.consensus_score = Decimal(score)
+    proposal.consensus_grade = "A"
+    db.session.commit()
+    return proposal
+
+
+def _rows(page: str) -> list[tuple[str, str]]:
+    """(position, reference) of each row shown, in order."""
+    return re.findall(r'data-testid="rank-row-([^"]+)">\s*<td>(\d+)</td>', page)
+
+
+def _main_total(page: str) -> str:
+    return re.search(r'data-testid="main-total">([^<]*)<', page).group(1)
+
+
+@pytest.fixture
+def many(manager, make_user):
+    """27 reviewed proposals of a call without thresholds, consensus 4.90, 4.80, ... (12 k€ a
+    year each, an envelope of 60 k€: the first five on the main list)."""
+    call = make_call(manager, budget_envelope_eur=60_000)
+    owner = make_user(email="many@inserm.example")
+    proposals = [
+        _agreed(call, owner, manager, f"{4.9 - n / 10:.2f}", title=f"Project {n + 1:02d}") for n in range(27)
+    ]
+    return call, proposals
+
+
+def test_ranking_pages_keep_the_whole_call_s_positions_and_totals(many, manager_client):
+    call, proposals = many
+    url = f"/manage/calls/{call.id}/ranking"
+    first = manager_client.get(url).get_data(as_text=True)
+    assert _rows(first) == [(p.reference, str(n)) for n, p in enumerate(proposals[:25], start=1)]
+    assert "Page 1 of 2" in first
+    second = manager_client.get(f"{url}?page=2").get_data(as_text=True)
+    assert _rows(second) == [(proposals[25].reference, "26"), (proposals[26].reference, "27")]
+    # The envelope is drawn down over the whole call, whatever the page shown.
+    assert _main_total(first) == _main_total(second) == "€60,000 · left in the envelope: €0"
+    assert second.count("Main list</span>") == 0 and second.count("Waiting list</span>") == 2
+    # One list, or a search on the reference, acronym or title; positions stay the call's.
+    waiting = manager_client.get(f"{url}?list=waiting").get_data(as_text=True)
+    assert [pos for _ref, pos in _rows(waiting)] == [str(n) for n in range(6, 28)][:25]
+    found = manager_client.get(f"{url}?q=project+26").get_data(as_text=True)
+    assert _rows(found) == [(proposals[25].reference, "26")]
+    assert "No proposal here." in manager_client.get(f"{url}?q=nothing-like-it").get_data(as_text=True)
+    # The export still holds the whole ranking.
+    assert len(_csv_rows(manager_client.get(f"{url}.csv").data)) == 27
+
+
+def test_moves_across_pages(many, manager_client, db):
+    call, proposals = many
+    url = f"/manage/calls/{call.id}/ranking"
+    assert manager_client.post(f"{url}/rank").status_code == 302
+    last_but_one = proposals[25]
+    # From page 2 into the money: back on the page that shows it at its new place.
+    response = manager_client.post(
+        f"{url}/move",
+        data={
+            "proposal_id": last_but_one.id,
+            "position": 2,
+            "justification": "Priority country of the 2027 agreement.",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    page = manager_client.get(url).get_data(as_text=True)
+    assert _rows(page)[:3] == [
+        (proposals[0].reference, "1"),
+        (last_but_one.reference, "2"),
+        (proposals[1].reference, "3"),
+    ]
+    assert f'id="pos-{last_but_one.id}" value="2"' in page  # its move form, on page 1 now
+    # From page 1 to the end: shown on page 2.
+    response = manager_client.post(
+        f"{url}/move",
+        data={
+            "proposal_id": proposals[0].id,
+            "position": 27,
+            "justification": "Withdrawn partner, kept for the record.",
+        },
+    )
+    assert response.headers["Location"].endswith(f"{url}?page=2")
+    page = manager_client.get(f"{url}?page=2").get_data(as_text=True)
+    assert _rows(page)[-1] == (proposals[0].reference, "27")
+    db.session.expire_all()
+    stored = {p.id: (p.rank_position, p.rank_list) for p in db.session.scalars(db.select(Proposal))}
+    assert stored[last_but_one.id] == (1, "main")  # the first one moved down past it
+    assert stored[proposals[1].id] == (2, "main")
+    assert stored[proposals[0].id] == (27, "waiting")
+
+
+def test_the_page_follows_changes_made_elsewhere(call, four, people, manager, manager_client, db):
+    """The page shows a stored ranking: a consensus, a reopened review, an award or a new envelope
+    recorded anywhere shows at the next view."""
+    a, b, c, d = four
+    for p in four:
+        record_consensus(p, manager)
+    url = f"/manage/calls/{call.id}/ranking"
+    page = manager_client.get(url).get_data(as_text=True)
+    assert [ref for ref, _pos in _rows(page)] == [a.reference, b.reference, d.reference, c.reference]
+    assert "<title>5: 2</title>" in page  # two reviews gave 5 on C1 (Alpha)
+
+    record_consensus(
+        d, manager, score=Decimal("4.5"), justification="The panel discounted the outlier on C5."
+    )
+    page = manager_client.get(url).get_data(as_text=True)
+    assert [ref for ref, _pos in _rows(page)] == [a.reference, d.reference, b.reference, c.reference]
+
+    review = db.session.scalar(db.select(Review).where(Review.proposal_id == a.id))
+    in_request(assessment_ops.reopen_review, review, manager, "Please look at the budget again.")
+    page = manager_client.get(url).get_data(as_text=True)
+    assert [ref for ref, _pos in _rows(page)] == [d.reference, b.reference, c.reference]
+    assert a.reference in re.search(r'data-testid="unfinished">(.*?)</div>', page, re.S).group(1)
+    assert "<title>5: 1</title>" in page  # one review of Alpha left to count
+
+    db.session.get(type(call), call.id).budget_envelope_eur = 12_000
+    db.session.commit()
+    page = manager_client.get(url).get_data(as_text=True)
+    assert _main_total(page) == "€10,000 · left in the envelope: €2,000"  # Delta (10 k€) alone
+
+    awarded = db.session.get(Proposal, b.id)
+    awarded.state, awarded.decision_annual_eur = "awarded", 5_000
+    db.session.commit()
+    page = manager_client.get(url).get_data(as_text=True)
+    assert "already awarded: €5,000" in page
+    assert [ref for ref, _pos in _rows(page)] == [d.reference, c.reference]
