@@ -33,18 +33,10 @@ def final_rule_text() -> str:
     return _("Remaining ties: the proposal submitted earlier comes first, then the smaller reference.")
 
 
-def _call_without_collections_or_404(call_id: int) -> Call:
-    """`call_or_404` without the call's collections (the grid loads the criteria when asked)."""
-    call = db.session.get(Call, call_id, options=without_collections())
-    if call is None or not call.is_published:
-        abort(404)
-    return call
-
-
 @bp.get("/calls/<int:call_id>/ranking")
 @roles_required(can_rank)
 def ranking(call_id: int):
-    call = _call_without_collections_or_404(call_id)
+    call = call_or_404(call_id, without_collections())  # the grid loads the criteria when asked
     grid = call.grid()
     rank_list = request.args.get("list", "")
     q = (request.args.get("q") or "").strip()[:100]

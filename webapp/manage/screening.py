@@ -53,8 +53,9 @@ def actor() -> User:
     return current_user._get_current_object()
 
 
-def call_or_404(call_id: int) -> Call:
-    call = db.session.get(Call, call_id)
+def call_or_404(call_id: int, options=()) -> Call:
+    """A published call (404 otherwise); ``options``: loader options, e.g. `without_collections()`."""
+    call = db.session.get(Call, call_id, options=list(options))
     if call is None or not call.is_published:
         abort(404)
     return call

@@ -44,7 +44,7 @@ from webapp.models.calls import Call
 from webapp.operations.assessment import AssessmentRefused, requested_annual_eur
 from webapp.operations.audit import record
 from webapp.operations.transitions import apply_transition
-from webapp.pagination import PER_PAGE
+from webapp.pagination import PER_PAGE, Page
 from workflows.calls import Grid
 from workflows.proposal_states import MOVES, ProposalAction, ProposalFacts, ProposalState
 from workflows.ranking import Candidate, ManualMove, Ranked, RankList, rank
@@ -224,9 +224,6 @@ class RankingView:
     @property
     def fundable_count(self) -> int:
         return sum(1 for r in self.rows if r.fundable)
-
-    def states(self) -> set[ProposalState]:
-        return {self.proposals[r.candidate.key].state for r in self.rows}
 
 
 def ranking_criteria(grid: Grid) -> tuple[str, ...]:
@@ -630,42 +627,13 @@ def current_score_counts(call: Call, facts: RankingFacts) -> list[list]:
 RANKING_PER_PAGE = PER_PAGE
 
 
-@dataclass(frozen=True)
-class Pager:
-    """Which page of a list is shown (what the pager macros read)."""
-
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max((self.total + self.per_page - 1) // self.per_page, 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 @dataclass
 class RankingPage:
     """One page of a call's ranking, with the totals of the whole call."""
 
     call: Call
     rows: list[RankingLine]  # this page's rows; positions are the call's
-    page: Pager
+    page: Page  # the pager's view of it (its items are `rows`)
     envelope_eur: int | None
     committed_eur: int
     main_total_eur: int
@@ -715,10 +683,11 @@ def ranking_page(
         ]
     page = max(page, 1)
     start = (page - 1) * per_page
+    rows = list(lines[start : start + per_page])
     return RankingPage(
         call=call,
-        rows=list(lines[start : start + per_page]),
-        page=Pager(page, per_page, len(lines)),
+        rows=rows,
+        page=Page(rows, len(lines), page, per_page),
         envelope_eur=call.budget_envelope_eur,
         committed_eur=facts.committed_eur,
         main_total_eur=kept.main_total_eur,
