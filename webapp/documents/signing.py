@@ -139,17 +139,58 @@ def signing_material() -> tuple[Path, Path, bytes]:
     return _test_material(Path(current_app.instance_path) / "signing")
 
 
-def _kept_key_signer_class():
-    """pyHanko's SimpleSigner, keeping the private key it loaded.
+def _frozen(value):
+    """``value`` read back from its own DER: an asn1crypto structure that encodes in one pass.
 
-    SimpleSigner turns its key into a `cryptography` key again for every signature, and that
-    load checks the whole RSA key: most of the cost of signing a letter. The key is loaded and
-    checked once, when the signer is made (`_signer` keeps signers by key file).
+    asn1crypto marks a structure built from Python values as changed for good, and encodes it
+    again each time it or a structure holding it is encoded, two or three times per level: the
+    signing-certificate-v2 attribute, eight levels deep, was encoded about 40 times per letter.
+    A structure read from DER keeps its bytes. Same bytes either way (DER has one encoding).
+    """
+    return value.__class__.load(value.dump())
+
+
+class _KeptAttribute:
+    """Wraps a pyHanko attribute provider whose attribute never changes: built and encoded once."""
+
+    def __init__(self, provider):
+        self.provider = provider
+        self.attribute = None
+
+    async def get_attribute(self, dry_run=False):
+        if self.attribute is None:
+            self.attribute = _frozen(await self.provider.get_attribute(dry_run=dry_run))
+        return self.attribute
+
+
+class _FrozenAttribute:
+    """Wraps a pyHanko attribute provider so that its attribute is encoded once."""
+
+    def __init__(self, provider):
+        self.provider = provider
+
+    async def get_attribute(self, dry_run=False):
+        attribute = await self.provider.get_attribute(dry_run=dry_run)
+        return None if attribute is None else _frozen(attribute)
+
+
+def _kept_key_signer_class():
+    """pyHanko's SimpleSigner, keeping what does not change from one signature to the next.
+
+    - SimpleSigner turns its key into a `cryptography` key again for every signature, and that
+      load checks the whole RSA key: most of the cost of signing a letter. The key is loaded and
+      checked once, when the signer is made (`_signer` keeps signers by key file).
+    - The signing-certificate-v2 attribute (the certificate's hash, its issuer and serial) is
+      the same for every signature: it is built and encoded once.
+    - The signed attributes and the SignerInfo are frozen (`_frozen`) as they are made, so the
+      CMS structure around them is encoded once rather than once per enclosing level.
     """
     from pyhanko.sign import signers
+    from pyhanko.sign.attributes import SigningCertificateV2Provider
 
     class KeptKeySigner(signers.SimpleSigner):
         _pyca_key = None
+        _kept_attributes: dict
 
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
             from cryptography.hazmat.primitives import serialization
@@ -166,6 +207,22 @@ def _kept_key_signer_class():
             if self._pyca_key is None:
                 self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
             return self._pyca_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+        def _signed_attr_providers(self, *args, **kwargs):
+            kept = self.__dict__.setdefault("_kept_attributes", {})
+            for provider in super()._signed_attr_providers(*args, **kwargs):
+                if type(provider) is SigningCertificateV2Provider and provider.signing_cert is self.signing_cert:
+                    if provider.attribute_type not in kept:
+                        kept[provider.attribute_type] = _KeptAttribute(provider)
+                    yield kept[provider.attribute_type]
+                else:
+                    yield _FrozenAttribute(provider)
+
+        async def signed_attrs(self, *args, **kwargs):
+            return _frozen(await super().signed_attrs(*args, **kwargs))
+
+        def signer_info(self, digest_algorithm, signed_attrs, signature):
+            return _frozen(super().signer_info(digest_algorithm, signed_attrs, signature))
 
     return KeptKeySigner
 
