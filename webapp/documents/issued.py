@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from flask_babel import force_locale, format_date
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload, load_only
 
 from webapp.documents.render import render_pdf
 from webapp.documents.signing import sign_pdf
@@ -36,6 +37,12 @@ LETTER = "decision_letter"
 AGREEMENT = "agreement"
 PDF_VARIANT = "pdf/a-2b"
 LANGUAGES = ("fr", "en")
+#: A letter names its signatory: neither their institution nor their roles are loaded.
+SIGNATORY_NAME_ONLY = [
+    load_only(User.first_name, User.last_name, User.email),
+    lazyload(User.institution),
+    lazyload(User.role_grants),
+]
 
 
 def language_of(user) -> str:
@@ -124,7 +131,11 @@ def letter_data(proposal: Proposal, *, version: int = 1, issued_at: datetime | N
     inserm = next((t for t in teams if t.is_inserm), teams[0] if teams else None)
     awarded = ProposalState(proposal.state) in (ProposalState.AWARDED, ProposalState.AGREEMENT_PENDING)
     decided_at = proposal.decided_at or issued_at
-    signatory = db.session.get(User, proposal.decision_by_id) if proposal.decision_by_id else None
+    signatory = (
+        db.session.get(User, proposal.decision_by_id, options=SIGNATORY_NAME_ONLY)
+        if proposal.decision_by_id
+        else None
+    )
     budget = _budget(proposal)
     data = {
         "kind": LETTER,
