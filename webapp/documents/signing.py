@@ -211,7 +211,8 @@ def _kept_key_signer_class():
         def _signed_attr_providers(self, *args, **kwargs):
             kept = self.__dict__.setdefault("_kept_attributes", {})
             for provider in super()._signed_attr_providers(*args, **kwargs):
-                if type(provider) is SigningCertificateV2Provider and provider.signing_cert is self.signing_cert:
+                constant = type(provider) is SigningCertificateV2Provider
+                if constant and provider.signing_cert is self.signing_cert:
                     if provider.attribute_type not in kept:
                         kept[provider.attribute_type] = _KeptAttribute(provider)
                     yield kept[provider.attribute_type]
