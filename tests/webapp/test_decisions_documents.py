@@ -634,6 +634,39 @@ def test_signing_works_inside_a_running_event_loop(app):
     assert result.ok
 
 
+def test_one_kept_signer_signs_document_after_document_each_naming_its_certificate(app):
+    """The signer keeps its key and its signing-certificate-v2 attribute from one signature to the
+    next: every signature still validates, covers its own document and names the certificate."""
+    import hashlib
+
+    from asn1crypto import cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from weasyprint import HTML
+
+    from webapp.documents.signing import sign_pdf
+
+    with app.app_context():
+        signed = [
+            sign_pdf(HTML(string=f"<p>Décision n° {i}</p>").write_pdf(), reason=f"Decision letter {i}")
+            for i in range(3)
+        ]
+        checks = [check_signature(pdf) for pdf in signed]
+    assert all(check.ok for check in checks)
+    # A signature moved onto another document does not hold: each covers its own bytes.
+    first = PdfFileReader(io.BytesIO(signed[0])).embedded_signatures[0]
+    second = PdfFileReader(io.BytesIO(signed[1])).embedded_signatures[0]
+    assert first.signer_info["signature"].native != second.signer_info["signature"].native
+    for pdf in signed:
+        signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+        attributes = {a["type"].native: a["values"][0] for a in signature.signer_info["signed_attrs"]}
+        # PAdES baseline: content type, message digest and the signing certificate (v2), no signing-time.
+        assert {"content_type", "message_digest", "signing_certificate_v2"} <= set(attributes)
+        assert "signing_time" not in attributes
+        cert_hash = attributes["signing_certificate_v2"]["certs"][0]["cert_hash"].native
+        assert cert_hash == hashlib.sha256(signature.signer_cert.dump()).digest()
+        assert isinstance(signature.signed_data, cms.SignedData)
+
+
 # --- the letters' other cases, the frozen record -----------------------------------------------------
 
 
