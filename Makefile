@@ -93,7 +93,8 @@ messages: $(VENV)/.installed
 	rm -f messages.pot
 
 # Benchmarks (bench/README.md): not part of `make test`; writes bench/RESULTS.md, raw outputs in bench/out/.
-bench: install translations
+# The test tools are installed too: the deadline rush is the tests/reliability drill, run for its figures.
+bench: $(VENV)/.installed-dev system-deps translations
 	$(call ensure_debs,$(BENCH_DEBS))
 	$(BIN)/python bench/run.py
 

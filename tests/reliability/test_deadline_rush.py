@@ -577,6 +577,27 @@ def check_answers(by_plan: dict, requests: list, log_text: str, deadline_epoch: 
     return {"accepted": accepted, "refused": refused, "undecided": undecided}
 
 
+def stored_outcomes(verdicts: dict, deadline_epoch: int) -> dict:
+    """What the database holds against what the submitters were told, counted for the report
+    (check_database then asserts every detail): lost, duplicated, unasked-for and late submissions."""
+    from webapp.extensions import db
+    from webapp.models import Submission
+
+    cutoff = deadline_epoch + GRACE_MINUTES * 60
+    rows = db.session.execute(db.select(Submission.proposal_id, Submission.received_at)).all()
+    per_proposal: dict[int, int] = {}
+    for proposal_id, _received in rows:
+        per_proposal[proposal_id] = per_proposal.get(proposal_id, 0) + 1
+    accepted = set(verdicts["accepted"])
+    return {
+        "stored_submissions": len(rows),
+        "lost": len(accepted - set(per_proposal)),
+        "duplicated": sum(count - 1 for count in per_proposal.values()),
+        "stored_but_refused": len(set(per_proposal) - accepted),
+        "received_after_deadline_and_grace": sum(1 for _p, r in rows if r.timestamp() > cutoff),
+    }
+
+
 def check_database(by_plan: dict, verdicts: dict, files: Path, deadline_epoch: int) -> None:
     """Each accepted submission stored once, with its files and receipt; nothing else."""
     from webapp.extensions import db
@@ -759,6 +780,8 @@ def test_a_deadline_rush_loses_no_submission_and_accepts_none_late(tmp_path):
         report = write_report(by_plan, requests, deadline_epoch, phases, machine)
         verdicts = check_answers(by_plan, requests, log_path.read_text(errors="replace"), deadline_epoch)
         with seed_app.app_context():
+            report["stored"] = stored_outcomes(verdicts, deadline_epoch)
+            (BENCH_OUT / "rush.json").write_text(json.dumps(report, indent=2) + "\n")
             check_database(by_plan, verdicts, files, deadline_epoch)
         assert report["latency"]["submit"]["n"] == SUBMITTERS
         assert time.monotonic() - began < TIME_LIMIT + 10
