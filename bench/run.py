@@ -670,6 +670,9 @@ def rush_report(rush: dict) -> str:
     statuses = ", ".join(f"{code}: {count}" for code, count in rush["status_counts"].items())
     five = sum(count for code, count in rush["status_counts"].items() if code.startswith("5"))
 
+    def pct_of(x: dict) -> str:
+        return f"p50 {x['p50_ms']:.0f} / p95 {x['p95_ms']:.0f} ms"
+
     def pct(key: str) -> str:
         x = lat[key]
         return (
@@ -706,7 +709,9 @@ def rush_report(rush: dict) -> str:
         f"Latency: submit {pct('submit')}; upload {pct('upload')}; login {pct('login')}; every request "
         f"{pct('all')}. Statuses: {statuses}. Answered before the deadline: "
         f"{rush['answered_before_deadline']}; sent before it and answered after: "
-        f"{rush['sent_before_answered_after_deadline']} (judged on their arrival). Server CPU "
+        f"{rush['sent_before_answered_after_deadline']} (judged on their arrival); sent after it: "
+        f"{rush['sent_after_deadline']}, {rush['planned_late']} by plan and the rest because the clicks "
+        f"left late (click delay {pct_of(rush['click_delay'])}). Server CPU "
         f"{rush['machine']['server_cpu_seconds']} s ({rush['machine']['server_cpu_ms_per_submitter']} ms per "
         f"submitter); load average {rush['machine']['load_average_before'][0]} before, "
         f"{rush['machine']['load_average_after'][0]} after (client and server share the 2 cores). "
