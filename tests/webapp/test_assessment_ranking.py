@@ -281,6 +281,23 @@ def test_charts_are_drawn_in_the_page(call, four, manager_client):
     assert "BR: " in page
 
 
+def test_kept_charts_count_a_review_submitted_after_they_were_drawn(call, four, people, manager, manager_client):
+    """The charts are kept under a fingerprint of the call's submitted reviews (read through their
+    assignments): a new review shows at the next request, a review of another call does not."""
+    owner, r1, r2 = people
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert "<title>5: 2</title>" in page  # Alpha's two reviews gave 5 on C1
+    other_call = make_call(manager, budget_envelope_eur=30_000)
+    reviewed(other_call, owner, manager, [(r1, scores(other_call, 5))], title="Elsewhere")
+    db.session.commit()
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert "<title>5: 2</title>" in page  # another call's review changes nothing here
+    reviewed(call, owner, manager, [(r1, scores(call, 5)), (r2, scores(call, 5))], title="Epsilon")
+    db.session.commit()
+    page = manager_client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert "<title>5: 4</title>" in page  # Epsilon's two reviews counted at once
+
+
 # --- the page: one page of the stored ranking, the totals of the whole call ---------------------
 
 

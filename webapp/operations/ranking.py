@@ -472,12 +472,14 @@ def _facts_statement():
             func.sum(Review.version_id).label("versions"),
             func.max(Review.updated_at).label("updated"),
         )
+        # The assignment carries its proposal's call: read by (call, status), then each review by
+        # its assignment. Through the proposal, SQLite's plan depended on the order in which the
+        # migrations happened to create the proposal's indexes, and could read every assignment.
         .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
-        .join(Proposal, Proposal.id == Review.proposal_id)
         .where(
-            Proposal.call_id == call_id,
-            Review.status == ReviewStatus.SUBMITTED,
+            ReviewAssignment.call_id == call_id,
             ReviewAssignment.status == AssignmentStatus.ACCEPTED,
+            Review.status == ReviewStatus.SUBMITTED,
         )
         .subquery()
     )
