@@ -108,8 +108,9 @@ def can_view_proposal(user, proposal) -> bool:
     return _coordinates(user, proposal) or _submission().is_invited(user, proposal)
 
 
-def _arrival():
-    """When the request arrived (deadlines are judged on arrival, not on when a check runs)."""
+def request_arrival():
+    """When the request arrived (deadlines are judged on arrival, not on when a check runs);
+    None outside a request or before the arrival is noted (then: now)."""
     from flask import g, has_request_context
 
     return getattr(g, "received_at", None) if has_request_context() else None
@@ -118,12 +119,12 @@ def _arrival():
 def can_edit_proposal(user, proposal) -> bool:
     """Both coordinators, on a draft whose deadline (grace included) had not passed when the
     request arrived."""
-    return _coordinates(user, proposal) and _submission().is_editable(proposal, _arrival())
+    return _coordinates(user, proposal) and _submission().is_editable(proposal, request_arrival())
 
 
 def can_submit_proposal(user, proposal) -> bool:
     """The coordinator submits (the content's completeness is checked on the way)."""
-    return proposal.is_coordinated_by(user) and _submission().is_editable(proposal, _arrival())
+    return proposal.is_coordinated_by(user) and _submission().is_editable(proposal, request_arrival())
 
 
 def can_reopen_proposal(user, proposal) -> bool:

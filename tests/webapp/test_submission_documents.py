@@ -216,3 +216,42 @@ def test_documents_cannot_change_after_submission(as_coordinator, open_call, coo
     assert refused.status_code == 403
     page = page_text(as_coordinator.get(f"/proposals/{submitted.id}/documents"))
     assert "Upload" not in page and "Replace" not in page
+
+
+def test_an_upload_that_arrived_before_the_deadline_is_taken_when_its_body_ends_after(
+    app, programme_manager, coordinator, login, db, monkeypatch
+):
+    """The deadline rush found it: a document arriving in the last second, whose body took
+    longer to read than the deadline had left, passed the page's check on its arrival and was
+    refused by the store's own check on the clock (an error page, nothing stored). Both judge
+    the arrival now: it is stored."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from forms.proposals import AttachmentForm
+    from tests.factories import make_call
+    from webapp.models import utcnow
+
+    closes = utcnow().replace(microsecond=0) + timedelta(days=1)
+    call = make_call(programme_manager, closes_at=closes, grace_minutes=0)
+    proposal = make_proposal(call, coordinator, ProposalState.DRAFT)
+    real = AttachmentForm.validate_on_submit
+
+    def slow_body(form, *args, **kwargs):  # the upload's bytes finish arriving 3 s later
+        traveller.shift(timedelta(seconds=3))
+        return real(form, *args, **kwargs)
+
+    monkeypatch.setattr(AttachmentForm, "validate_on_submit", slow_body)
+    data = pdf_bytes()
+    with time_machine.travel(closes - timedelta(seconds=1), tick=False) as traveller:
+        client = login(coordinator, app.test_client())
+        response = upload(client, proposal, data)
+    assert response.status_code == 302
+    [attachment] = attachments(db)
+    assert attachment.sha256 == hashlib.sha256(data).hexdigest()
+    with time_machine.travel(closes + timedelta(seconds=1), tick=False):  # one arriving after: refused
+        client = login(coordinator, app.test_client())
+        late = upload(client, proposal, pdf_bytes(pages=2), filename="other.pdf")
+    assert late.status_code == 403 and "The deadline has passed" in page_text(late)
+    assert [a.sha256 for a in attachments(db)] == [attachment.sha256]

@@ -30,6 +30,7 @@ from forms.proposals import (
     WithdrawForm,
 )
 from webapp.access import (
+    Refused,
     can_accept_co_coordination,
     can_edit_proposal,
     can_reopen_proposal,
@@ -550,6 +551,9 @@ def _edit_team(proposal: Proposal, team: Team | None):
         try:
             ops.save_team(proposal, team, _team_data(form), _actor(), form.expected_version())
             db.session.commit()
+        except ops.SubmissionRefused as refused:
+            db.session.rollback()
+            flash(" ".join(refused.messages), "danger")  # the form keeps what was typed
         except (ops.ProposalConflict, StaleDataError):
             db.session.rollback()
             conflict = True
@@ -584,7 +588,11 @@ def delete_team(proposal_id: int, team_id: int):
     require_editable(proposal)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ops.delete_team(proposal, team, _actor(), None)
+    try:
+        ops.delete_team(proposal, team, _actor(), None)
+    except ops.SubmissionRefused as refused:
+        db.session.rollback()
+        raise Refused(" ".join(refused.messages)) from refused
     db.session.commit()
     flash(_("Team removed."), "success")
     return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="teams"))
@@ -668,6 +676,10 @@ def edit_budget(proposal_id: int):
     try:
         ops.save_budget(proposal, _budget_rows(form), _actor(), form.expected_version())
         db.session.commit()
+    except ops.SubmissionRefused as refused:
+        db.session.rollback()
+        flash(" ".join(refused.messages), "danger")  # the form keeps what was typed
+        return _render_budget(get_proposal_or_404(proposal_id), form, status=422)
     except (ops.ProposalConflict, StaleDataError):
         db.session.rollback()
         proposal = get_proposal_or_404(proposal_id)
@@ -731,6 +743,9 @@ def upload_document(proposal_id: int, kind_code: str):
         except ops.UploadRefused as refused:
             db.session.rollback()
             form.file.errors = [refused.message]
+        except ops.SubmissionRefused as refused:
+            db.session.rollback()
+            raise Refused(" ".join(refused.messages)) from refused
         except StaleDataError:
             db.session.rollback()
             form.file.errors = [_("Someone else changed the proposal at the same moment: upload again.")]
@@ -751,7 +766,11 @@ def delete_document(proposal_id: int, kind_code: str):
         abort(400)
     attachment = next((a for a in proposal.attachments if a.kind_code == kind_code), None)
     if attachment is not None:  # else removed already (a second click, another tab): same outcome
-        ops.delete_attachment(proposal, attachment, _actor())
+        try:
+            ops.delete_attachment(proposal, attachment, _actor())
+        except ops.SubmissionRefused as refused:
+            db.session.rollback()
+            raise Refused(" ".join(refused.messages)) from refused
         db.session.commit()
     flash(_("Document removed."), "success")
     return redirect(url_for(".documents", proposal_id=proposal.id))

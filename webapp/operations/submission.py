@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 
+from webapp.access import request_arrival
 from webapp.documents.render import render_pdf
 from webapp.extensions import db
 from webapp.mail import queue_mail
@@ -478,7 +479,10 @@ def start_proposal(call: Call, user: User, now: datetime | None = None) -> Propo
 def _check_editable(proposal: Proposal, expected_version: int | None) -> None:
     if proposal.state != ProposalState.DRAFT:
         raise SubmissionRefused(REFUSALS["not_draft"])
-    if not is_editable(proposal):
+    # Judged at the request's arrival, as the views' `can_edit_proposal` judges it: a change that
+    # arrived before the deadline and reached this check after it is still taken (and the two
+    # checks cannot disagree, which left the change half-refused).
+    if not is_editable(proposal, request_arrival()):
         raise SubmissionRefused(REFUSALS["deadline"])
     if expected_version is not None and expected_version != proposal.version_id:
         raise ProposalConflict()
