@@ -58,16 +58,47 @@ def init_app(app) -> None:
 
 
 def _job_app():
-    """The application a task runs in: the caller's in immediate mode, else one per process."""
+    """The application a task runs in: the caller's in immediate mode, else one per process.
+
+    A worker forked from the consumer after `warm_up` inherits its application; the pooled
+    database connections, though, belong to the parent: the child starts its own.
+    """
     if huey.immediate and has_app_context():
         return current_app._get_current_object()
     pid = os.getpid()
-    if pid not in _apps:
+    app = _apps.get("app")
+    if app is None:
         from webapp import create_app
 
-        _apps.clear()
-        _apps[pid] = create_app()
-    return _apps[pid]
+        app = _apps["app"] = create_app()
+    elif _apps.get("pid") != pid:
+        with app.app_context():
+            db.engine.dispose(close=False)
+    _apps["pid"] = pid
+    return app
+
+
+def warm_up() -> None:
+    """What every letter needs and no letter changes, done once in the consumer before it forks
+    its workers, which inherit it: the application, the documents' templates compiled,
+    WeasyPrint's fonts loaded and a page laid out in both languages, the signing key read and
+    checked. Without it each worker paid about a second on its first letter."""
+    from flask_babel import force_locale
+
+    from webapp.documents.issued import PDF_VARIANT
+    from webapp.documents.render import render_pdf
+    from webapp.documents.signing import sign_pdf
+
+    app = _job_app()
+    with app.app_context():
+        for name in ("documents/letter.html", "documents/agreement.html"):
+            app.jinja_env.get_template(name)
+        for language in ("fr", "en"):
+            with force_locale(language):
+                pdf = render_pdf("documents/warm_up.html", pdf_variant=PDF_VARIANT, language=language)
+            sign_pdf(pdf, reason="warm-up")
+        db.session.remove()
+        db.engine.dispose()
 
 
 # --- queueing after commit -----------------------------------------------------------------------

@@ -156,3 +156,50 @@ def test_jobs_are_queued_only_when_the_release_commits(call_decided, db, monkeyp
     assert queued == []
     db.session.rollback()  # the release failed later in the request: nothing queued, nothing left
     assert queued == [] and db.session.scalar(select(func.count(BackgroundJob.id))) == 0
+
+
+def _forked_worker_runs(job_id: int) -> str:
+    """In a process forked after `warm_up`, as the consumer's workers are: run one job."""
+    app = jobs._job_app()  # the parent's application, with connections of its own
+    with app.app_context():
+        jobs.execute_job(job_id)
+        status = jobs.db.session.get(BackgroundJob, job_id).status
+        jobs.db.session.remove()
+    return str(status)
+
+
+def test_workers_forked_after_the_warm_up_issue_letters_on_their_own_connections(
+    app, call_decided, db, monkeypatch
+):
+    """`flask jobs-worker` warms up (application, templates, fonts, signing key) before forking
+    its process workers: a forked worker uses what it inherited and opens its own connections."""
+    import multiprocessing
+    import os
+
+    from webapp.documents import signing
+
+    call, proposals, _manager = call_decided
+    for proposal in proposals:  # released (what `release_call` does before queueing the letters)
+        proposal.decision_released_at = utcnow()
+    db.session.commit()
+    monkeypatch.setattr(jobs.huey, "immediate", False)
+    monkeypatch.setattr(jobs, "_apps", {"app": app, "pid": os.getpid()})
+    monkeypatch.setattr(signing, "_signers", {})
+    jobs.warm_up()
+    assert signing._signers, "the signing key is read and checked before the fork"
+    ids = [p.id for p in proposals]
+    job = BackgroundJob(kind=jobs.LETTERS, call_id=call.id, batch="forked", payload={"proposal_ids": ids})
+    job.total = len(ids)
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    db.session.close()  # SQLite: every transaction holds the write lock, the worker needs it
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        status = pool.apply(_forked_worker_runs, (job_id,))
+    assert status == JobStatus.DONE
+    issued = db.session.execute(
+        select(IssuedDocument.proposal_id, func.count(IssuedDocument.id))
+        .where(IssuedDocument.kind == "decision_letter")
+        .group_by(IssuedDocument.proposal_id)
+    ).all()
+    assert sorted(issued) == [(pid, 1) for pid in sorted(ids)]  # every letter, once

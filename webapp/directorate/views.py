@@ -356,6 +356,7 @@ def register_cli(app) -> None:
         from huey.consumer import Consumer
 
         jobs.huey.immediate = False
+        jobs.warm_up()  # before the workers are forked: they start warm
         click.echo(f"Background jobs: {workers} process workers on {type(jobs.huey.storage).__name__}.")
         Consumer(jobs.huey, workers=workers, worker_type="process", periodic=True).run()
 
