@@ -203,3 +203,17 @@ def test_workers_forked_after_the_warm_up_issue_letters_on_their_own_connections
         .group_by(IssuedDocument.proposal_id)
     ).all()
     assert sorted(issued) == [(pid, 1) for pid in sorted(ids)]  # every letter, once
+
+
+def test_the_warm_up_without_a_signing_key_warns_and_lets_the_workers_start(app, monkeypatch, caplog):
+    """Production refuses the development key: with no key configured the consumer still starts
+    (reminders, sweeper), saying why letters will fail."""
+    import os
+
+    monkeypatch.setattr(jobs.huey, "immediate", False)
+    monkeypatch.setattr(jobs, "_apps", {"app": app, "pid": os.getpid()})
+    monkeypatch.setitem(app.config, "SIGNING_TEST_KEY_ALLOWED", False)
+    monkeypatch.setitem(app.config, "SIGNING_KEY_PATH", "")
+    with caplog.at_level("WARNING", logger="webapp.jobs"):
+        jobs.warm_up()
+    assert "No signing key: letters will fail until one is configured" in caplog.text
