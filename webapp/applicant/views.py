@@ -150,6 +150,12 @@ def require_editable(proposal: Proposal) -> None:
     require(can_edit_proposal(current_user, proposal), _edit_refusal(proposal))
 
 
+def _refusal(refused: ops.SubmissionRefused) -> Refused:
+    """A use case's refusal as the page's (a 403 saying why), nothing of it kept."""
+    db.session.rollback()
+    return Refused(" ".join(refused.messages))
+
+
 def _country_choices() -> list[tuple[str, str]]:
     locale = _locale()
     return sorted(((c.code, c.name(locale)) for c in db.session.scalars(select(Country))), key=lambda c: c[1])
@@ -591,8 +597,7 @@ def delete_team(proposal_id: int, team_id: int):
     try:
         ops.delete_team(proposal, team, _actor(), None)
     except ops.SubmissionRefused as refused:
-        db.session.rollback()
-        raise Refused(" ".join(refused.messages)) from refused
+        raise _refusal(refused) from refused
     db.session.commit()
     flash(_("Team removed."), "success")
     return redirect(url_for(".proposal", proposal_id=proposal.id, _anchor="teams"))
@@ -744,8 +749,7 @@ def upload_document(proposal_id: int, kind_code: str):
             db.session.rollback()
             form.file.errors = [refused.message]
         except ops.SubmissionRefused as refused:
-            db.session.rollback()
-            raise Refused(" ".join(refused.messages)) from refused
+            raise _refusal(refused) from refused
         except StaleDataError:
             db.session.rollback()
             form.file.errors = [_("Someone else changed the proposal at the same moment: upload again.")]
@@ -769,8 +773,7 @@ def delete_document(proposal_id: int, kind_code: str):
         try:
             ops.delete_attachment(proposal, attachment, _actor())
         except ops.SubmissionRefused as refused:
-            db.session.rollback()
-            raise Refused(" ".join(refused.messages)) from refused
+            raise _refusal(refused) from refused
         db.session.commit()
     flash(_("Document removed."), "success")
     return redirect(url_for(".documents", proposal_id=proposal.id))
